@@ -1,0 +1,197 @@
+"""Configuration: TOML file -> frozen `Config`, every problem reported at once.
+
+Precedence, written down once and applied only here: command-line flag, then environment variable, then
+config file, then built-in default. The config file itself is `--config`, else `$MEMORY_SYNCD_CONFIG`,
+else `$XDG_CONFIG_HOME/memory-syncd/config.toml` when it exists (a missing default file is not an error;
+a missing named file is).
+
+Environment variables read here: MEMORY_SYNCD_CONFIG, MEMORY_SYNCD_STATE_DIR, MEMORY_SYNCD_TIMEZONE,
+OPENCLAW_STATE_DIR (through `sources`), XDG_CONFIG_HOME, XDG_STATE_HOME, HOME.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from memory_syncd.errors import ConfigError
+
+DEFAULT_MODEL = "claude-sonnet-4-5"
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    debounce_seconds: float = 0.5  # quiet time after activity before today's file is rewritten
+    max_delay_seconds: float = 5.0  # a constant stream still flushes at least this often
+    reconcile_seconds: float = 30.0  # stat scan that catches whatever the watcher missed
+    checkpoint_seconds: float = 5.0  # how often ingested progress is persisted
+    poll_seconds: float = 2.0  # interval of the polling fallback
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    model: str = DEFAULT_MODEL
+    max_tokens: int = 1500
+    timeout_seconds: float = 120.0
+    nightly_time: str = "03:00"  # local time of the nightly summary of the previous day
+    input_budget_chars: int = 120_000  # larger days are summarized in chunks
+    max_retries: int = 4
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    timezone: str = ""  # IANA name; empty: OpenClaw's userTimezone, else the system zone
+    openclaw_state_dir: str = ""  # empty: $OPENCLAW_STATE_DIR, else ~/.openclaw (legacy ~/.clawdbot)
+    state_dir: str = ""  # memory-syncd's own state; empty: $XDG_STATE_HOME/memory-syncd
+    agents: tuple[str, ...] = ()  # empty: every agent found
+    write_mode: str = "inline"  # "inline": block inside YYYY-MM-DD.md; "separate": YYYY-MM-DD-memory-sync.md
+    sparse_bytes_per_message: float = 5.0
+    max_line_bytes: int = 64 * 1024 * 1024
+    max_memory_file_bytes: int = 24 * 1024  # budget for the generated block of one day
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+
+    def resolved_state_dir(self, env: Mapping[str, str]) -> Path:
+        if self.state_dir:
+            return Path(self.state_dir).expanduser()
+        base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local" / "state")
+        return Path(base) / "memory-syncd"
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "memory-syncd" / "config.toml"
+
+
+def load(path: Path | None, env: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Config:
+    """Build the Config: `overrides` (flags, None values ignored) over env over file over defaults.
+
+    Raise ConfigError listing every problem (unknown keys, wrong types, bad values) with its key path."""
+    explicit = path is not None or bool(env.get("MEMORY_SYNCD_CONFIG"))
+    if path is None:
+        path = Path(env["MEMORY_SYNCD_CONFIG"]) if env.get("MEMORY_SYNCD_CONFIG") else default_config_path(env)
+    path = path.expanduser()
+    data: dict[str, Any] = {}
+    if path.exists() or explicit:
+        data = _read_toml(path)
+        used: Path | None = path
+    else:
+        used = None
+    problems: list[str] = []
+    cfg = _build(data, problems)
+    flat: dict[str, Any] = {}
+    if env.get("MEMORY_SYNCD_TIMEZONE"):
+        flat["timezone"] = env["MEMORY_SYNCD_TIMEZONE"]
+    if env.get("MEMORY_SYNCD_STATE_DIR"):
+        flat["state_dir"] = env["MEMORY_SYNCD_STATE_DIR"]
+    flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    cfg = replace(cfg, path=used, **flat)
+    _validate(cfg, problems)
+    if problems:
+        raise ConfigError(used or path, problems)
+    return cfg
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found (create it from config.example.toml or drop --config)"]) from None
+    except PermissionError:
+        raise ConfigError(path, ["permission denied (make it readable by this user)"]) from None
+    except IsADirectoryError:
+        raise ConfigError(path, ["is a directory, expected a TOML file"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(path, [f"not valid TOML: {e}"]) from None
+
+
+def _build(data: dict[str, Any], problems: list[str]) -> Config:
+    top = _section(Config, data, "", problems, nested={"daemon", "llm"})
+    for name, cls in (("daemon", DaemonConfig), ("llm", LLMConfig)):
+        sub = data.get(name, {})
+        if not isinstance(sub, dict):
+            problems.append(f"{name}: expected a table")
+            sub = {}
+        top[name] = cls(**_section(cls, sub, name + ".", problems))
+    if "agents" in top:
+        top["agents"] = tuple(top["agents"])
+    return Config(**top)
+
+
+def _section(cls: type, data: dict[str, Any], prefix: str, problems: list[str],
+             nested: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    known = {f.name for f in fields(cls) if f.name != "path" and f.name not in nested}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in nested:
+            continue
+        if key not in known:
+            problems.append(f"{prefix}{key}: unknown key")
+            continue
+        default = getattr(cls(), key)
+        if isinstance(default, bool) or isinstance(value, bool):
+            ok = isinstance(value, bool) and isinstance(default, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, int | float)
+            value = float(value) if ok else value
+        elif isinstance(default, tuple):
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            problems.append(f"{prefix}{key}: expected {_type_name(default)}, got {type(value).__name__}")
+            continue
+        out[key] = value
+    return out
+
+
+def _type_name(default: object) -> str:
+    if isinstance(default, tuple):
+        return "a list of strings"
+    return {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}.get(
+        type(default).__name__, type(default).__name__)
+
+
+def _validate(cfg: Config, problems: list[str]) -> None:
+    if cfg.timezone:
+        try:
+            ZoneInfo(cfg.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"timezone: unknown zone {cfg.timezone!r} (use an IANA name such as Europe/Berlin)")
+    if cfg.write_mode not in ("inline", "separate"):
+        problems.append(f"write_mode: must be \"inline\" or \"separate\", got {cfg.write_mode!r}")
+    if cfg.max_line_bytes < 1024:
+        problems.append("max_line_bytes: must be at least 1024")
+    if cfg.sparse_bytes_per_message < 0:
+        problems.append("sparse_bytes_per_message: must not be negative")
+    if cfg.max_memory_file_bytes < 2048:
+        problems.append("max_memory_file_bytes: must be at least 2048")
+    d = cfg.daemon
+    for name in ("debounce_seconds", "max_delay_seconds", "reconcile_seconds", "checkpoint_seconds",
+                 "poll_seconds"):
+        if getattr(d, name) <= 0:
+            problems.append(f"daemon.{name}: must be positive")
+    if d.max_delay_seconds < d.debounce_seconds:
+        problems.append("daemon.max_delay_seconds: must be at least daemon.debounce_seconds")
+    try:
+        parse_clock(cfg.llm.nightly_time)
+    except ValueError:
+        problems.append(f"llm.nightly_time: expected HH:MM, got {cfg.llm.nightly_time!r}")
+    if cfg.llm.max_tokens < 1:
+        problems.append("llm.max_tokens: must be positive")
+    if cfg.llm.timeout_seconds <= 0:
+        problems.append("llm.timeout_seconds: must be positive")
+    if cfg.llm.input_budget_chars < 1000:
+        problems.append("llm.input_budget_chars: must be at least 1000")
+
+
+def parse_clock(text: str) -> time:
+    hh, mm = text.split(":")
+    return time(int(hh), int(mm))

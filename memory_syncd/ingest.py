@@ -1,0 +1,242 @@
+"""Ingestion of one agent's transcripts into per-source summaries: the part of the pipeline shared by the
+one-shot commands and the daemon.
+
+Owns `AgentIndex`: for every source of one agent (each JSONL file by device and inode, so a rename to a
+`.reset`/`.deleted` archive keeps its progress; the SQLite store by path) where reading stands and what
+was found. `refresh()` stats every source and reads only what grew; its state is serialized as the compare
+cache and the daemon checkpoint.
+
+Invariants:
+- A source unchanged since the last refresh (same size and mtime) is not opened.
+- Re-reading (after a reset or from an older checkpoint) never double counts: summaries hold key sets.
+- Sources that vanished are dropped, unless `keep_vanished`: then their message keys move to `retired`,
+  so a day's count never goes down while the daemon runs.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from memory_syncd import store, tail
+from memory_syncd.errors import SourceError
+from memory_syncd.index import Day, DayPart, SourceSummary, days_of
+from memory_syncd.parse import DayClock, Message, parse_line
+from memory_syncd.sources import Agent, Kind, list_sessions
+from memory_syncd.tail import Identity, TailState
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+
+
+@dataclass
+class SourceState:
+    path: str
+    kind: str  # "jsonl", "zst" or "sqlite"
+    size: int = 0
+    mtime_ns: int = 0
+    tail: TailState = field(default_factory=TailState)
+    cursor: store.StoreCursor = field(default_factory=store.StoreCursor)
+    summary: SourceSummary = field(default_factory=SourceSummary)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "kind": self.kind, "size": self.size, "mtime_ns": self.mtime_ns,
+            "identity": self.tail.identity.to_json() if self.tail.identity else None,
+            "offset": self.tail.offset, "skipping": self.tail.skipping,
+            "cursor": self.cursor.to_json(), "summary": self.summary.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, v: dict[str, Any]) -> SourceState:
+        ident = Identity.from_json(v["identity"]) if v.get("identity") else None
+        return cls(str(v["path"]), str(v["kind"]), int(v["size"]), int(v["mtime_ns"]),
+                   TailState(ident, int(v["offset"]), bool(v["skipping"])),
+                   store.StoreCursor.from_json(v.get("cursor", {})), SourceSummary.from_json(v["summary"]))
+
+
+@dataclass
+class RefreshReport:
+    read_bytes: int = 0
+    opened: int = 0
+    resets: int = 0
+    too_long: int = 0
+    errors: list[str] = field(default_factory=list)
+    changed_days: set[date] = field(default_factory=set)
+
+
+@dataclass
+class AgentIndex:
+    agent: Agent
+    timezone: str
+    max_line: int
+    keep_vanished: bool = False
+    sources: dict[str, SourceState] = field(default_factory=dict)
+    retired: dict[date, set[int]] = field(default_factory=dict)
+    listing_skipped: Counter[str] = field(default_factory=Counter)
+
+    def refresh(self, clock: DayClock) -> RefreshReport:
+        """Bring every source up to date; return what was read and which days changed."""
+        report = RefreshReport()
+        listing = list_sessions(self.agent.sessions_dir)
+        self.listing_skipped = listing.skipped
+        seen: set[str] = set()
+        for path, kind in listing.files:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # vanished between listing and stat: the next refresh sees where it went
+            key = f"{st.st_dev}:{st.st_ino}"
+            seen.add(key)
+            state = self.sources.get(key)
+            if state is None:
+                state = self.sources[key] = SourceState(str(path), kind.value)
+            state.path = str(path)
+            if state.size == st.st_size and state.mtime_ns == st.st_mtime_ns:
+                continue
+            try:
+                self._read_file(state, path, Kind(kind), clock, report)
+            except OSError as e:
+                report.errors.append(f"{path}: {e.strerror or e}")
+                continue
+            state.size, state.mtime_ns = st.st_size, st.st_mtime_ns
+        db = self.agent.sqlite
+        if db is not None and db.exists():
+            key = f"sqlite:{db}"
+            seen.add(key)
+            state = self.sources.setdefault(key, SourceState(str(db), "sqlite"))
+            try:
+                self._read_store(state, db, clock, report)
+            except SourceError as e:
+                report.errors.append(str(e))
+        for key in [k for k in self.sources if k not in seen]:
+            gone = self.sources.pop(key)
+            if self.keep_vanished:
+                for d, part in gone.summary.days.items():
+                    self.retired.setdefault(d, set()).update(part.keys)
+        return report
+
+    def _read_file(self, state: SourceState, path: Path, kind: Kind, clock: DayClock,
+                   report: RefreshReport) -> None:
+        report.opened += 1
+        if kind is Kind.ZST:
+            # Compressed archives are written once: read whole into a fresh summary.
+            import zstandard
+
+            with open(path, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as z:
+                data = z.read()
+            state.summary, state.tail = SourceSummary(), TailState()
+            self._feed(state, io.BytesIO(data), clock, report)
+            return
+        with open(path, "rb") as f:
+            if tail.check(f, state.tail):
+                state.summary.forget_spans()
+                report.resets += 1
+            self._feed(state, f, clock, report)
+
+    def _feed(self, state: SourceState, f: BinaryIO, clock: DayClock, report: RefreshReport) -> None:
+        rr = tail.ReadReport()
+        summary = state.summary
+        before = state.tail.offset
+        for line in tail.read_lines(f, state.tail, self.max_line, rr):
+            rec = parse_line(line.data)
+            summary.feed(rec, clock, line.start, line.start + len(line.data) + 1)
+            if isinstance(rec, Message):
+                report.changed_days.add(clock.day(rec.ts_ms))
+        report.read_bytes += state.tail.offset - before
+        if rr.too_long:
+            report.too_long += rr.too_long
+            summary.skipped["too_long"] += rr.too_long
+
+    def _read_store(self, state: SourceState, db: Path, clock: DayClock, report: RefreshReport) -> None:
+        con = store.connect(db)
+        try:
+            for row in store.read_new(con, state.cursor):
+                if len(row.event) > self.max_line:
+                    state.summary.skipped["too_long"] += 1
+                    continue
+                rec = parse_line(row.event)
+                state.summary.feed(rec, clock, row.seq, row.seq + 1, session=row.session)
+                report.read_bytes += len(row.event)
+                if isinstance(rec, Message):
+                    report.changed_days.add(clock.day(rec.ts_ms))
+        finally:
+            con.close()
+
+    # -- queries --
+
+    def days(self) -> dict[date, Day]:
+        extra = [SourceSummary(days={d: DayPart(keys=k, first_ms=0, last_ms=0) for d, k in self.retired.items()})]
+        summaries = [s.summary for s in self.sources.values()]
+        return days_of(summaries + (extra if self.retired else []))
+
+    def skipped(self) -> Counter[str]:
+        total = Counter(self.listing_skipped)
+        for s in self.sources.values():
+            total.update(s.summary.skipped)
+        return total
+
+    def day_lines(self, day: date) -> Iterator[tuple[str, bytes]]:
+        """The raw records that hold `day`, read back from their byte ranges (or seq ranges), with the
+        session each belongs to. Only the day's ranges are read, however long the history is."""
+        for state in self.sources.values():
+            part = state.summary.days.get(day)
+            if part is None:
+                continue
+            if state.kind == "sqlite":
+                con = store.connect(Path(state.path))
+                try:
+                    for session, spans in part.spans.items():
+                        for first, end in spans:
+                            for row in store.read_range(con, session, first, end):
+                                yield row.session, row.event
+                finally:
+                    con.close()
+                continue
+            try:
+                yield from _file_ranges(state, part)
+            except OSError as e:
+                log.warning("cannot re-read %s: %s", state.path, e)
+
+    # -- persistence --
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "agent": self.agent.id, "timezone": self.timezone,
+                "sessions_dir": str(self.agent.sessions_dir), "max_line": self.max_line,
+                "sources": {k: s.to_json() for k, s in self.sources.items()},
+                "retired": {d.isoformat(): sorted(k) for d, k in self.retired.items()}}
+
+    def load_json(self, v: dict[str, Any]) -> bool:
+        """Adopt saved state if it was made for this agent, zone and cap; return whether it was."""
+        if (v.get("schema") != SCHEMA or v.get("timezone") != self.timezone or v.get("max_line") != self.max_line
+                or v.get("sessions_dir") != str(self.agent.sessions_dir)):
+            return False
+        self.sources = {k: SourceState.from_json(s) for k, s in v.get("sources", {}).items()}
+        self.retired = {date.fromisoformat(d): set(k) for d, k in v.get("retired", {}).items()}
+        return True
+
+
+def _file_ranges(state: SourceState, part: DayPart) -> Iterator[tuple[str, bytes]]:
+    session = state.summary.session
+    if state.kind == "zst":
+        import zstandard
+
+        with open(state.path, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as z:
+            data = z.read()
+        for spans in part.spans.values():
+            for a, b in spans:
+                yield from ((session, ln) for ln in data[a:b].split(b"\n") if ln)
+        return
+    with open(state.path, "rb") as f:
+        for spans in part.spans.values():
+            for a, b in spans:
+                f.seek(a)
+                yield from ((session, ln) for ln in f.read(b - a).split(b"\n") if ln)

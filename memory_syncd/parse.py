@@ -1,0 +1,257 @@
+"""One transcript record -> a small typed value, or None.
+
+Owns the reading of OpenClaw/pi records (JSONL lines and SQLite `event_json` rows share one shape): which
+entries are messages, when they happened, which model answered, how a message is identified across
+transcript rewrites and across the two stores, and which turns are noise.
+
+Invariants:
+- Nothing here raises on bad input: a line that is not a usable record yields `None` or a `Skip`.
+- A message's moment is `message.timestamp` (epoch ms), falling back to the entry's ISO `timestamp`.
+- A message's identity (`key`) depends only on the `message` object's bytes, so rewrite copies (new entry
+  id and entry timestamp, same message) and the same record read from JSONL and SQLite share one key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
+from typing import Any
+
+try:  # orjson parses the same JSON several times faster; the standard library is the fallback.
+    import orjson
+
+    _loads: Callable[[bytes], Any] = orjson.loads
+    _DecodeErrors: tuple[type[BaseException], ...] = (orjson.JSONDecodeError, RecursionError)
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+    _DecodeErrors = (ValueError, RecursionError)
+
+# Messages outside this window are treated as unusable timestamps (NaN, negative, year 99999, seconds-as-ms).
+MIN_TS_MS = 946_684_800_000  # 2000-01-01
+MAX_TS_MS = 7_258_118_400_000  # 2200-01-01
+
+PSEUDO_MODELS = frozenset({"delivery-mirror", "gateway-injected", "acp-runtime"})
+
+# Hash at most this much of a message's bytes: head and tail plus the length identify a message well
+# enough, and hashing a 20 MB tool result whole would cost as much as parsing it.
+_KEY_SPAN = 32 * 1024
+
+
+class SkipReason(StrEnum):
+    MALFORMED = "malformed"  # not JSON, invalid UTF-8, too deeply nested
+    BAD_TIMESTAMP = "bad_timestamp"  # a message with no usable moment
+    TOO_LONG = "too_long"  # over the configured line cap
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    reason: SkipReason
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The `session` record: which session the following lines belong to."""
+
+    session_id: str
+    cwd: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message entry of any role. `model` is `provider/model` for real assistant answers only."""
+
+    ts_ms: int
+    role: str
+    key: int
+    model: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSeen:
+    """A model observation that is not a message: `model_change` or a `model-snapshot` custom entry."""
+
+    ts_ms: int
+    model: str
+
+
+Record = Header | Message | ModelSeen | Skip
+
+
+def parse_line(raw: bytes) -> Record | None:
+    """Given one complete line (without its newline), return what it holds, `Skip` if it is unusable,
+    or None for records that matter to nobody here (labels, thinking-level changes, unknown types)."""
+    if not raw.strip():
+        return None
+    try:
+        obj = _loads(raw)
+    except _DecodeErrors:
+        return Skip(SkipReason.MALFORMED)
+    if not isinstance(obj, dict):
+        return Skip(SkipReason.MALFORMED)
+    return parse_record(obj, raw)
+
+
+def parse_record(obj: dict[str, Any], raw: bytes) -> Record | None:
+    """Like `parse_line`, for an already decoded record. `raw` is its serialized form (for the key)."""
+    kind = obj.get("type")
+    if kind == "message":
+        return _message(obj, raw)
+    if kind == "session":
+        sid = obj.get("id")
+        cwd = obj.get("cwd")
+        return Header(sid if isinstance(sid, str) else "", cwd if isinstance(cwd, str) else None)
+    if kind == "model_change":
+        model = _model_name(obj.get("provider"), obj.get("modelId"))
+        ts = iso_to_ms(obj.get("timestamp"))
+        return ModelSeen(ts, model) if model and ts is not None else None
+    if kind == "custom" and obj.get("customType") == "model-snapshot":
+        data = obj.get("data")
+        if not isinstance(data, dict):
+            return None
+        model = _model_name(data.get("provider"), data.get("modelId"))
+        ts = epoch_ms(data.get("timestamp"))
+        if ts is None:
+            ts = iso_to_ms(obj.get("timestamp"))
+        return ModelSeen(ts, model) if model and ts is not None else None
+    return None
+
+
+def _message(obj: dict[str, Any], raw: bytes) -> Record | None:
+    msg = obj.get("message")
+    if not isinstance(msg, dict):
+        return Skip(SkipReason.MALFORMED)
+    role = msg.get("role")
+    if not isinstance(role, str) or not role:
+        return Skip(SkipReason.MALFORMED)
+    ts = epoch_ms(msg.get("timestamp"))
+    if ts is None:
+        ts = iso_to_ms(obj.get("timestamp"))
+    if ts is None:
+        return Skip(SkipReason.BAD_TIMESTAMP)
+    model = None
+    if role == "assistant" and msg.get("provider") != "openclaw" and msg.get("model") not in PSEUDO_MODELS:
+        model = _model_name(msg.get("provider"), msg.get("model"))
+    return Message(ts, role, message_key(raw, msg), model)
+
+
+def message_key(raw: bytes, msg: dict[str, Any]) -> int:
+    """A 64-bit identity for a message, from the bytes of its `message` object.
+
+    Writers serialize `message` last and identically for a rewrite copy or a SQLite row, so the bytes from
+    the first `"message":` key to the end of the line identify it. If that key is not found (an unusual
+    writer), the role, timestamp and a canonical dump of the content stand in."""
+    at = raw.find(b'"message":')
+    if at < 0:
+        body = json.dumps([msg.get("role"), msg.get("timestamp"), msg.get("content")], sort_keys=True,
+                          default=str).encode()
+    else:
+        body = raw[at:].rstrip()
+    h = hashlib.blake2b(digest_size=8)
+    if len(body) > 2 * _KEY_SPAN:
+        h.update(body[:_KEY_SPAN])
+        h.update(body[-_KEY_SPAN:])
+        h.update(len(body).to_bytes(8, "little"))
+    else:
+        h.update(body)
+    return int.from_bytes(h.digest(), "little") >> 1  # fits a signed 64-bit slot in SQLite or arrays
+
+
+def _model_name(provider: object, model: object) -> str | None:
+    if not isinstance(model, str) or not model:
+        return None
+    if provider == "openclaw" or model in PSEUDO_MODELS:
+        return None
+    return f"{provider}/{model}" if isinstance(provider, str) and provider else model
+
+
+def epoch_ms(value: object) -> int | None:
+    """Epoch milliseconds if `value` is a plausible one, else None (bools, NaN, negatives, far future)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    ms = int(value)
+    return ms if MIN_TS_MS <= ms < MAX_TS_MS else None
+
+
+def iso_to_ms(value: object) -> int | None:
+    """Epoch milliseconds from an ISO-8601 string with a zone (as `toISOString()` writes), else None."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        return None
+    return epoch_ms(dt.timestamp() * 1000)
+
+
+class DayClock:
+    """Maps epoch ms to the local calendar day in one zone, caching the current day's bounds.
+
+    Records arrive mostly in time order, so nearly every lookup hits the cached [start, end) span; a DST
+    day is simply a 23- or 25-hour span."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._start = 0
+        self._end = 0
+        self._day = date.min
+
+    def day(self, ts_ms: int) -> date:
+        if self._start <= ts_ms < self._end:
+            return self._day
+        local = datetime.fromtimestamp(ts_ms / 1000, self.zone)
+        day = local.date()
+        self._day = day
+        self._start = self.midnight_ms(day)
+        self._end = self.midnight_ms(day + timedelta(days=1))
+        return day
+
+    def midnight_ms(self, day: date) -> int:
+        """Epoch ms of the first instant of `day` in this zone."""
+        naive = datetime(day.year, day.month, day.day)
+        return int(naive.replace(tzinfo=self.zone).timestamp() * 1000)
+
+
+# --- content, for rendering and summaries (never needed for counting) ---
+
+HEARTBEAT_PROMPT = "Read HEARTBEAT.md if it exists"
+_NOISE_REPLIES = frozenset({"HEARTBEAT_OK", "NO_REPLY"})
+_TS_PREFIX = re.compile(r"^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}[^\]]{0,40}\]\s*")
+_META_HEADS = (
+    "Conversation info (untrusted metadata):",
+    "Sender (untrusted metadata):",
+    "Thread starter (untrusted, for context):",
+    "Replied message (untrusted, for context):",
+    "Forwarded message context (untrusted metadata):",
+    "Chat history since last reply (untrusted, for context):",
+)
+_META_BLOCK = re.compile(
+    "(?:" + "|".join(re.escape(h) for h in _META_HEADS) + r")\s*```[a-z]*\n.*?\n```\s*", re.DOTALL
+)
+
+
+def strip_envelope(text: str) -> str:
+    """User text without OpenClaw's inbound metadata blocks and leading timestamp prefix."""
+    text = _META_BLOCK.sub("", text)
+    return _TS_PREFIX.sub("", text.strip(), count=1).strip()
+
+
+def is_noise(role: str, text: str) -> bool:
+    """Heartbeats, memory-flush turns, their silent replies and `/commands`: counted, never rendered."""
+    t = text.strip()
+    if role == "user":
+        return (t.startswith(HEARTBEAT_PROMPT) or t.startswith("Pre-compaction memory flush")
+                or t.startswith("/"))
+    if role == "assistant":
+        return t in _NOISE_REPLIES
+    return False
+

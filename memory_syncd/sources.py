@@ -1,0 +1,263 @@
+"""Finding transcripts: OpenClaw state dirs, agents and their workspaces, JSONL files and archives, the
+SQLite store.
+
+Owns the rules for which files are transcripts (mirroring OpenClaw's own classification) and where each
+agent's memory directory is. Reads `openclaw.json` (JSON5) but never writes anything.
+
+Layout (JSONL era): `<state>/agents/<id>/sessions/*.jsonl` plus `.jsonl.reset.<ts>` / `.jsonl.deleted.<ts>`
+archives (optionally `.zst`); SQLite era: `<state>/agents/<id>/agent/openclaw-agent.sqlite`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from memory_syncd.errors import SourceError, UsageError
+
+SQLITE_NAME = "openclaw-agent.sqlite"
+_ARCHIVE = re.compile(r"\.jsonl\.(?:reset|deleted)\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d{1,6})?Z(\.zst)?$")
+_CHECKPOINT = re.compile(r"\.checkpoint\.[0-9a-fA-F-]{8,}\.jsonl$")
+# Subdirectories of sessions/ that hold transcripts too (OpenClaw moves imported files here).
+_ARCHIVE_SUBDIRS = ("session-sqlite-import-archive",)
+# Files every sessions dir has that are not worth mentioning when skipped.
+_EXPECTED = frozenset({"sessions.json", *_ARCHIVE_SUBDIRS})
+
+
+class Kind(StrEnum):
+    JSONL = "jsonl"
+    ZST = "zst"  # a compressed archive, read whole
+    SKIP = "skip"
+
+
+def classify(name: str) -> Kind:
+    """Whether a file in a sessions dir is a transcript (and how to read it) or something to skip."""
+    m = _ARCHIVE.search(name)
+    if m:
+        return Kind.ZST if m.group(1) else Kind.JSONL
+    if not name.endswith(".jsonl") or name.endswith(".trajectory.jsonl") or _CHECKPOINT.search(name):
+        return Kind.SKIP
+    return Kind.JSONL
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: str
+    sessions_dir: Path
+    memory_dir: Path
+    sqlite: Path | None = None  # the store's path when the agent has one (or may get one)
+    timezone: str = ""  # OpenClaw's agents.defaults.userTimezone, if set
+
+
+@dataclass
+class Listing:
+    """The transcript files of one agent, and what was passed over and why."""
+
+    files: list[tuple[Path, Kind]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def list_sessions(sessions_dir: Path) -> Listing:
+    """Every transcript in `sessions_dir` (and its import-archive subdir), sorted by name.
+
+    A directory with a transcript's name, a link that leads outside the dir, and non-transcripts
+    (locks, checkpoints, trajectories, backups, temp files) are counted in `skipped`."""
+    out = Listing()
+    dirs = [sessions_dir] + [sessions_dir / d for d in _ARCHIVE_SUBDIRS]
+    for d in dirs:
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except PermissionError as e:
+            raise SourceError(f"cannot read sessions dir {d}: permission denied (fix its mode)") from e
+        real_dir = os.path.realpath(d)
+        for entry in entries:
+            kind = classify(entry.name)
+            if kind is Kind.SKIP:
+                if entry.name not in _EXPECTED and not entry.name.endswith(".lock"):
+                    out.skipped["not a transcript"] += 1
+                continue
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                if os.path.dirname(target) != real_dir:
+                    out.skipped["link pointing elsewhere"] += 1
+                    continue
+            if not entry.is_file():
+                out.skipped["not a regular file"] += 1
+                continue
+            if kind is Kind.ZST and not zstd_available():
+                out.skipped["zst archive (install zstandard to read)"] += 1
+                continue
+            out.files.append((Path(entry.path), kind))
+    return out
+
+
+def zstd_available() -> bool:
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --- discovery ---
+
+
+def state_roots(env: Mapping[str, str], explicit: str = "") -> list[Path]:
+    """OpenClaw state dirs to scan: the configured one, else $OPENCLAW_STATE_DIR, else ~/.openclaw and
+    the legacy ~/.clawdbot; deduplicated by real path (the migration leaves a symlink at the old name)."""
+    home = Path(env.get("OPENCLAW_HOME") or env.get("HOME") or "~").expanduser()
+    if explicit:
+        candidates = [Path(explicit).expanduser()]
+    elif env.get("OPENCLAW_STATE_DIR"):
+        candidates = [Path(env["OPENCLAW_STATE_DIR"]).expanduser()]
+    else:
+        candidates = [home / ".openclaw", home / ".clawdbot"]
+    seen: set[str] = set()
+    roots = []
+    for c in candidates:
+        real = os.path.realpath(c)
+        if real in seen or not os.path.isdir(real):
+            continue
+        seen.add(real)
+        roots.append(c)
+    return roots
+
+
+def discover(env: Mapping[str, str], explicit_root: str = "") -> list[Agent]:
+    """Every agent under every state root, each with its sessions dir, store and memory dir."""
+    home = Path(env.get("OPENCLAW_HOME") or env.get("HOME") or "~").expanduser()
+    agents: dict[str, Agent] = {}
+    for root in state_roots(env, explicit_root):
+        conf = read_openclaw_config(root, env)
+        defaults = _dig(conf, "agents", "defaults")
+        tz = defaults.get("userTimezone") if isinstance(defaults.get("userTimezone"), str) else ""
+        listed = {str(a.get("id", "")).lower(): a for a in _dig_list(conf, "agents", "list")}
+        try:
+            ids = sorted(p.name for p in (root / "agents").iterdir() if p.is_dir())
+        except (FileNotFoundError, NotADirectoryError):
+            ids = []
+        except PermissionError as e:
+            raise SourceError(f"cannot read {root / 'agents'}: permission denied") from e
+        for agent_id in ids:
+            if agent_id in agents:
+                continue
+            ws = _workspace(agent_id, listed.get(agent_id, {}), defaults, root, home)
+            base = root / "agents" / agent_id
+            agents[agent_id] = Agent(agent_id, base / "sessions", ws / "memory", base / "agent" / SQLITE_NAME,
+                                     str(tz or ""))
+    return list(agents.values())
+
+
+def _workspace(agent_id: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], root: Path,
+               home: Path) -> Path:
+    if isinstance(entry.get("workspace"), str):
+        return _expand(entry["workspace"], home)
+    dflt = defaults.get("workspace")
+    if agent_id == "main":
+        return _expand(dflt, home) if isinstance(dflt, str) else home / ".openclaw" / "workspace"
+    if isinstance(dflt, str):
+        return _expand(dflt, home) / agent_id
+    return root / f"workspace-{agent_id}"
+
+
+def _expand(p: str, home: Path) -> Path:
+    return home / p[2:] if p.startswith("~/") else Path(p)
+
+
+def select(agents: list[Agent], wanted: tuple[str, ...], memory_dir: Path | None) -> list[Agent]:
+    """Narrow to the wanted agents and apply a `--memory-dir` redirect (which needs one agent)."""
+    if wanted:
+        missing = [w for w in wanted if w.lower() not in {a.id for a in agents}]
+        if missing:
+            have = ", ".join(a.id for a in agents) or "none"
+            raise UsageError(f"no agent {', '.join(missing)!s} found (agents found: {have})")
+        agents = [a for a in agents if a.id in {w.lower() for w in wanted}]
+    if memory_dir is not None:
+        if len(agents) != 1:
+            raise UsageError(f"--memory-dir needs exactly one agent, found {len(agents)}; add --agent ID")
+        a = agents[0]
+        agents = [Agent(a.id, a.sessions_dir, memory_dir, a.sqlite, a.timezone)]
+    return agents
+
+
+def read_openclaw_config(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """`openclaw.json` as a dict ({} when absent or unreadable: discovery then uses defaults)."""
+    path = Path(env["OPENCLAW_CONFIG_PATH"]).expanduser() if env.get("OPENCLAW_CONFIG_PATH") else root / "openclaw.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    try:
+        value = json.loads(json5_to_json(text))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def json5_to_json(text: str) -> str:
+    """The JSON5 that OpenClaw configs use in practice -> JSON: comments, trailing commas, unquoted keys and
+    single-quoted strings. Not a full JSON5 parser; enough for reading a few keys."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'":
+            j = i + 1
+            buf = []
+            while j < n and text[j] != c:
+                if text[j] == "\\" and j + 1 < n:
+                    buf.append(text[j:j + 2])
+                    j += 2
+                    continue
+                buf.append('\\"' if text[j] == '"' else text[j])
+                j += 1
+            out.append('"' + "".join(buf) + '"')
+            i = j + 1
+        elif text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif c == ",":
+            j = i + 1
+            while j < n and text[j] in " \t\r\n":
+                j += 1
+            if j < n and text[j] in "}]":
+                i += 1
+                continue
+            out.append(c)
+            i += 1
+        elif c.isalpha() or c in "_$":
+            m = re.compile(r"[A-Za-z_$][\w$]*").match(text, i)
+            assert m is not None
+            word = m.group(0)
+            rest = text[m.end():].lstrip()
+            out.append(f'"{word}"' if rest.startswith(":") else word)
+            i = m.end()
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _dig(conf: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    cur: Any = conf
+    for k in keys:
+        cur = cur.get(k) if isinstance(cur, Mapping) else None
+    return cur if isinstance(cur, Mapping) else {}
+
+
+def _dig_list(conf: Mapping[str, Any], *keys: str) -> list[Mapping[str, Any]]:
+    parent = _dig(conf, *keys[:-1])
+    value = parent.get(keys[-1])
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []

@@ -1,0 +1,59 @@
+"""memory-syncd's own state dir: private directories and atomically replaced JSON files.
+
+Everything kept here is derived (caches, checkpoints, summary records) and holds no transcript text, so
+losing it costs time, never data. Writes are temp file + fsync + rename + directory fsync, so a crash
+leaves either the old or the new file, never a torn one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed and tighten it to 0700; never refuse over its old mode."""
+    path.mkdir(parents=True, exist_ok=True)
+    if (path.stat().st_mode & 0o777) != 0o700:
+        try:
+            os.chmod(path, 0o700)
+        except PermissionError:
+            pass  # not ours to change (e.g. a shared dir given on purpose); the socket dir is still 0700
+    return path
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in `path`, or None if it is missing or unreadable (a derived file can always be rebuilt)."""
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, value: Any) -> None:
+    write_bytes(path, json.dumps(value, separators=(",", ":")).encode())
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)

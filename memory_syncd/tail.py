@@ -1,0 +1,131 @@
+"""Incremental reads of transcript files: identity, offsets, complete lines only.
+
+Owns the question "what is new in this file since we last looked, and is it still the same file?".
+
+Invariants:
+- Only complete lines (ending in `\\n`) are consumed; a partial last line is left for the next read, so
+  a writer caught mid-line is never half-parsed.
+- A file is the same file while (device, inode) match and its first bytes still hash to the fingerprint
+  taken when we first read it. Anything else (replaced, truncated and rewritten, shrunk below our offset)
+  is reported as `reset`, and the caller re-reads from byte 0; message keys make that re-read idempotent.
+- A line longer than the cap is skipped (counted) without ever holding more than the cap in memory, and
+  it never stalls the file: reading resumes after its newline, even if that newline arrives later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+FINGERPRINT_BYTES = 1024
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    dev: int
+    ino: int
+    fp_len: int  # how many leading bytes the fingerprint covers (grows until FINGERPRINT_BYTES)
+    fp: str
+
+    def to_json(self) -> list[object]:
+        return [self.dev, self.ino, self.fp_len, self.fp]
+
+    @classmethod
+    def from_json(cls, v: list[object]) -> Identity:
+        dev, ino, fp_len, fp = v
+        assert isinstance(dev, int) and isinstance(ino, int) and isinstance(fp_len, int)
+        return cls(dev, ino, fp_len, str(fp))
+
+
+def fingerprint(f: BinaryIO, length: int) -> str:
+    f.seek(0)
+    return hashlib.blake2b(f.read(length), digest_size=12).hexdigest()
+
+
+def identify(f: BinaryIO, st: os.stat_result) -> Identity:
+    n = min(st.st_size, FINGERPRINT_BYTES)
+    return Identity(st.st_dev, st.st_ino, n, fingerprint(f, n))
+
+
+def same_file(f: BinaryIO, st: os.stat_result, known: Identity) -> bool:
+    """True if the open file is the one `known` describes (same inode, same first bytes)."""
+    if (st.st_dev, st.st_ino) != (known.dev, known.ino) or st.st_size < known.fp_len:
+        return False
+    return fingerprint(f, known.fp_len) == known.fp
+
+
+@dataclass(slots=True)
+class TailState:
+    """Where reading of one file stands. `skipping` means we are inside an over-long line."""
+
+    identity: Identity | None = None
+    offset: int = 0
+    skipping: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    start: int
+    data: bytes
+
+
+@dataclass(slots=True)
+class ReadReport:
+    too_long: int = 0
+
+
+def check(f: BinaryIO, state: TailState) -> bool:
+    """Make `state` describe the open file `f`; return True if it had to be reset to byte 0 because the
+    file is not the one the state was about (replaced, truncated, rewritten)."""
+    st = os.fstat(f.fileno())
+    reset = False
+    if state.identity is not None and (not same_file(f, st, state.identity) or st.st_size < state.offset):
+        state.identity, state.offset, state.skipping = None, 0, False
+        reset = True
+    if state.identity is None or state.identity.fp_len < min(st.st_size, FINGERPRINT_BYTES):
+        state.identity = identify(f, st)
+    return reset
+
+
+def read_lines(f: BinaryIO, state: TailState, max_line: int, report: ReadReport) -> Iterator[Line]:
+    """Yield the complete lines after `state.offset`, advancing `state` as each is consumed.
+
+    Stopping the iteration early is safe: the state then points just past the last line yielded."""
+    f.seek(state.offset)
+    pending = b""  # bytes of a line not yet terminated
+    pos = state.offset  # file offset of pending[0]
+    while True:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            return
+        buf = pending + chunk if pending else chunk
+        start = 0
+        while True:
+            nl = buf.find(b"\n", start)
+            if nl < 0:
+                break
+            line_start = start
+            start = nl + 1
+            if state.skipping:
+                state.skipping = False
+                state.offset = pos + start
+            elif nl - line_start > max_line:
+                report.too_long += 1
+                state.offset = pos + start
+            else:
+                state.offset = pos + start
+                yield Line(pos + line_start, buf[line_start:nl])
+        pending = buf[start:]
+        pos += start
+        if len(pending) > max_line:
+            # Drop what we hold of an over-long line; its remainder is skipped up to the next newline.
+            if not state.skipping:
+                report.too_long += 1
+            state.skipping = True
+            pos += len(pending)
+            state.offset = pos
+            pending = b""

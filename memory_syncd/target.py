@@ -1,0 +1,98 @@
+"""What a command works on — config, agents, time zone, state dir — resolved once from flags, environment
+and files, so every command and the daemon agree on it.
+
+Time-zone precedence: `--timezone` / `$MEMORY_SYNCD_TIMEZONE` / config `timezone` (already merged by
+`config.load`), else OpenClaw's `agents.defaults.userTimezone`, else the system zone (`$TZ` respected).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from memory_syncd.config import Config
+from memory_syncd.errors import SourceError, UsageError
+from memory_syncd.sources import Agent, discover, select, state_roots
+
+
+@dataclass(frozen=True)
+class Target:
+    cfg: Config
+    agents: tuple[Agent, ...]
+    zone: ZoneInfo
+    state_dir: Path
+
+
+def resolve(cfg: Config, env: Mapping[str, str], *, sessions_dir: Path | None = None,
+            memory_dir: Path | None = None, wait_for_sources: bool = False) -> Target:
+    """Find the agents to work on. Raise UsageError/SourceError with the fix when there is nothing to read
+    (unless `wait_for_sources`: the daemon waits for directories to appear)."""
+    if sessions_dir is not None:
+        if memory_dir is None:
+            raise UsageError("--sessions-dir needs --memory-dir (the memory dir of that agent)")
+        if not sessions_dir.is_dir() and not wait_for_sources:
+            raise SourceError(f"sessions dir {sessions_dir} does not exist (check --sessions-dir)")
+        agent_id = cfg.agents[0] if len(cfg.agents) == 1 else _guess_id(sessions_dir)
+        agents = [Agent(agent_id, sessions_dir, memory_dir)]
+    else:
+        found = discover(env, cfg.openclaw_state_dir)
+        if not found and not wait_for_sources:
+            roots = state_roots(env, cfg.openclaw_state_dir)
+            where = ", ".join(str(r) for r in roots) or _default_root_text(env, cfg)
+            raise SourceError(f"no OpenClaw agents found under {where} (set OPENCLAW_STATE_DIR, or pass "
+                              "--sessions-dir DIR --memory-dir DIR)")
+        agents = select(found, cfg.agents, memory_dir)
+    zone = resolve_zone(cfg.timezone or next((a.timezone for a in agents if a.timezone), ""), env)
+    return Target(cfg, tuple(agents), zone, cfg.resolved_state_dir(env))
+
+
+def _guess_id(sessions_dir: Path) -> str:
+    parts = sessions_dir.resolve().parts
+    return parts[-2].lower() if len(parts) >= 3 and parts[-3] == "agents" else "main"
+
+
+def _default_root_text(env: Mapping[str, str], cfg: Config) -> str:
+    if cfg.openclaw_state_dir:
+        return cfg.openclaw_state_dir
+    return env.get("OPENCLAW_STATE_DIR") or "~/.openclaw"
+
+
+def resolve_zone(name: str, env: Mapping[str, str]) -> ZoneInfo:
+    """The named zone, else the system zone: $TZ, /etc/localtime, tzlocal, UTC — in that order."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise UsageError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from e
+    tz = env.get("TZ", "").lstrip(":")
+    if tz:
+        try:
+            return ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            if os.path.isabs(tz) and os.path.exists(tz):
+                with open(tz, "rb") as f:
+                    return ZoneInfo.from_file(f, key=_zone_key(tz) or "localtime")
+    key = _zone_key("/etc/localtime")
+    if key:
+        try:
+            return ZoneInfo(key)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        import tzlocal  # installed with APScheduler
+
+        local = tzlocal.get_localzone()
+        if isinstance(local, ZoneInfo):
+            return local
+    except Exception:  # noqa: BLE001 - a broken local-zone setup falls back to UTC below
+        pass
+    return ZoneInfo("UTC")
+
+
+def _zone_key(path: str) -> str:
+    real = os.path.realpath(path)
+    marker = "/zoneinfo/"
+    return real.split(marker, 1)[1] if marker in real else ""
