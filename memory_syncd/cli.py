@@ -13,13 +13,16 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from memory_syncd import __version__, config, sync
-from memory_syncd.errors import MemorySyncError, UsageError
+from memory_syncd.errors import LLMUnavailable, MemorySyncError, UsageError
 from memory_syncd.target import Target, resolve
+
+if TYPE_CHECKING:
+    from memory_syncd.backfill import Summaries
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,6 +150,101 @@ def transitions(on: str | None, since: str | None, as_json: bool, **kw: Any) -> 
         click.echo("no model transitions")
     for r in rows:
         click.echo(f"{r.time.isoformat(timespec='seconds')}  {r.session}  {r.from_model} -> {r.to_model}")
+
+
+@cli.command()
+@common_options
+@click.option("--today", is_flag=True, help="Write today's block.")
+@click.option("--date", "on", default=None, metavar="YYYY-MM-DD", help="Write this day's block.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Fill missing and sparse days from this day on.")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="With --since or --all: last day to fill.")
+@click.option("--all", "every", is_flag=True, help="Fill every missing and sparse day.")
+@click.option("--force", is_flag=True, help="Also write days that are already covered.")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--summarize", is_flag=True, help="Add an LLM narrative to each day written (needs the llm extra).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def backfill(today: bool, on: str | None, since: str | None, until: str | None, every: bool, force: bool,
+             dry_run: bool, summarize: bool, as_json: bool, **kw: Any) -> None:
+    """Write memory files for days that have sessions but missing or thin memory.
+
+    Example: memory-syncd backfill --all --dry-run
+    """
+    modes = sum(bool(x) for x in (today, on, since, every))
+    if modes != 1:
+        raise UsageError("choose exactly one of --today, --date D, --since D, --all")
+    if until and not (since or every):
+        raise UsageError("--until goes with --since or --all")
+    from memory_syncd.backfill import Selection
+    from memory_syncd.backfill import run as run_backfill
+
+    sel = Selection(today=today, on=parse_day(on, "--date"), since=parse_day(since, "--since"),
+                    until=parse_day(until, "--until"), all=every, force=force)
+    target = load_target(kw)
+    summaries = summary_source(target, summarize, dry_run)
+    indexes = sync.index_agents(target, save=not dry_run, progress=progress_printer())
+    with progress_bar() as bar:
+        results = run_backfill(target, indexes, sel, today=today_in(target), dry_run=dry_run,
+                               summaries=summaries, progress=bar)
+    if as_json:
+        print_json([{"agent": r.agent, "date": r.day.isoformat(), "messages": r.messages, "before": r.before,
+                     "action": r.action, "path": str(r.path) if r.path else None, "bytes": r.bytes}
+                    for r in results])
+        return
+    for r in results:
+        where = f"  {r.path}" if r.path else ""
+        click.echo(f"{r.day.isoformat()}  {r.agent:<10} {r.messages:>6} msgs  {r.before:<8} -> {r.action}{where}")
+    written = sum(r.action in ("created", "updated") for r in results)
+    click.echo(f"{len(results)} days considered, {written} written" + (" (dry run)" if dry_run else ""))
+
+
+def summary_source(target: Target, wanted: bool, dry_run: bool) -> Summaries | None:
+    if not wanted:
+        return None
+    raise LLMUnavailable("--summarize is not available yet in this version")
+
+
+class progress_bar:
+    """A Click progress bar on a terminal; silence elsewhere (pipes, CI, --json)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[int, int, str], None] | None:
+        if not sys.stderr.isatty():
+            return None
+        return self.update
+
+    def update(self, done: int, total: int, label: str) -> None:
+        if self._bar is None and total:
+            self._bar = click.progressbar(length=total, label="writing", file=sys.stderr)
+            self._bar.__enter__()
+        if self._bar is not None:
+            self._bar.update(done - self._bar.pos)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+@cli.command("redact")
+@click.option("--report", is_flag=True, help="Print counts per secret kind to stderr.")
+def redact_cmd(report: bool) -> None:
+    """Copy stdin to stdout with secrets replaced by [REDACTED-<KIND>].
+
+    Example: cat notes.md | memory-syncd redact --report
+    """
+    from memory_syncd.redact import redact_report
+
+    data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    text, counts = redact_report(data)
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+    sys.stdout.flush()
+    if report:
+        if counts:
+            for kind, n in sorted(counts.items()):
+                click.echo(f"{kind}\t{n}", err=True)
+        else:
+            click.echo("no secrets found", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

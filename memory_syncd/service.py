@@ -140,20 +140,25 @@ def install(
     """Write the rendered service file where the manager looks and, if `start`, enable and start it.
 
     Return the actions done, one human-readable line each, ending with how to check the service.
-    Raise `UsageError` if the executable does not exist, `MemorySyncError` if a command fails.
+    Raise `UsageError` if the executable does not exist, or if `start` and the config file does not (the
+    daemon treats a missing named config as a config error); `MemorySyncError` if a command fails.
     """
     text = render(kind, home=home, exe=exe, config=config)
     argv0 = _argv(exe)[0]
     if not (os.path.isfile(argv0) and os.access(argv0, os.X_OK)):
         raise UsageError(f"executable {argv0} does not exist or is not executable; reinstall memory-syncd")
+    conf = Path(config).expanduser().absolute()
+    if start and not conf.exists():
+        raise UsageError(
+            f"config {conf} does not exist, and `memory-syncd run --config` stops on a missing file (exit 78): "
+            "create it first (an empty file means all defaults), or install with --no-start"
+        )
     path = target_path(kind, home)
     existed = path.exists()
     changed = write_atomic(path, text)
     actions = [f"{'wrote' if changed else 'unchanged'} {path}"]
-    conf = Path(config).expanduser().absolute()
     if not conf.exists():
-        retry = "stays stopped" if kind == "systemd" else "is retried every 30 s"
-        actions.append(f"note: config {conf} does not exist yet; the daemon exits 78 and {retry} until then")
+        actions.append(f"note: config {conf} does not exist yet; create it before starting the service")
     if kind == "systemd":
         commands = [_systemctl("daemon-reload"), _systemctl("enable", "--now", UNIT_NAME)]
         check = "systemctl --user status memory-syncd"

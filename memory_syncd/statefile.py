@@ -7,6 +7,7 @@ leaves either the old or the new file, never a torn one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -18,10 +19,9 @@ def private_dir(path: Path) -> Path:
     """Create `path` (and parents) if needed and tighten it to 0700; never refuse over its old mode."""
     path.mkdir(parents=True, exist_ok=True)
     if (path.stat().st_mode & 0o777) != 0o700:
-        try:
+        # Not ours to change (a dir owned by someone else, given on purpose): carry on, never refuse.
+        with contextlib.suppress(PermissionError):
             os.chmod(path, 0o700)
-        except PermissionError:
-            pass  # not ours to change (e.g. a shared dir given on purpose); the socket dir is still 0700
     return path
 
 
@@ -47,10 +47,8 @@ def write_bytes(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     dfd = os.open(path.parent, os.O_RDONLY)
     try:

@@ -18,8 +18,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from memory_syncd import statefile
-from memory_syncd.ingest import AgentIndex
 from memory_syncd.index import transitions_of
+from memory_syncd.ingest import AgentIndex
 from memory_syncd.parse import DayClock
 from memory_syncd.sources import Agent
 from memory_syncd.target import Target
@@ -36,8 +36,10 @@ def cache_path(state_dir: Path, agent: Agent) -> Path:
     return state_dir / "cache" / f"{agent.id}-{digest}.json"
 
 
-def index_agents(target: Target, *, use_cache: bool = True, progress: Progress | None = None) -> list[AgentIndex]:
-    """Bring each agent's index up to date, starting from the cached state, and save it back."""
+def index_agents(target: Target, *, use_cache: bool = True, save: bool = True,
+                 progress: Progress | None = None) -> list[AgentIndex]:
+    """Bring each agent's index up to date, starting from the cached state, and save it back (unless
+    `save` is false: a dry run writes nothing anywhere)."""
     out = []
     for agent in target.agents:
         idx = AgentIndex(agent, target.zone.key, target.cfg.max_line_bytes)
@@ -51,7 +53,7 @@ def index_agents(target: Target, *, use_cache: bool = True, progress: Progress |
         report = idx.refresh(DayClock(target.zone))
         for err in report.errors:
             log.warning("%s", err)
-        if use_cache and (report.opened or not path.exists()):
+        if use_cache and save and (report.opened or not path.exists()):
             try:
                 statefile.private_dir(path.parent)
                 statefile.write_json(path, idx.to_json())

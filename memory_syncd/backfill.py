@@ -1,0 +1,128 @@
+"""The write side as plain functions: choose days, render each from its transcripts, write its block.
+
+Shared by `memory-syncd backfill` and the daemon (which calls `write_day` for today and for yesterday at
+midnight). Day choice: `--today` and `--date` always write the named day; `--since`/`--until` and `--all`
+fill only missing and sparse days (today excluded: it is still being written) unless `force`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from memory_syncd import content, memfile, render
+from memory_syncd.config import Config
+from memory_syncd.index import Day, transitions_of
+from memory_syncd.ingest import AgentIndex
+from memory_syncd.sync import memory_bytes, status_of
+from memory_syncd.target import Target
+
+Progress = Callable[[int, int, str], None]  # (done, total, label)
+Summaries = Callable[[str, date], str | None]  # (agent, day) -> stored narrative, if any
+
+
+@dataclass(frozen=True)
+class Selection:
+    today: bool = False
+    on: date | None = None
+    since: date | None = None
+    until: date | None = None
+    all: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class DayResult:
+    agent: str
+    day: date
+    messages: int
+    before: str  # status before: missing, sparse, covered
+    action: str  # created, updated, unchanged, would-create, would-update, skipped-covered, no-messages
+    path: Path | None
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class AgentView:
+    """What writing any day of one agent needs, computed once per run rather than once per day."""
+
+    idx: AgentIndex
+    days: Mapping[date, Day]
+    switches: Mapping[date, list[tuple[int, str, str, str]]]
+    channels: Mapping[str, str]
+
+
+def view(target: Target, idx: AgentIndex) -> AgentView:
+    switches: dict[date, list[tuple[int, str, str, str]]] = {}
+    for t in transitions_of(s.summary for s in idx.sources.values()):
+        day = datetime.fromtimestamp(t.ts_ms / 1000, target.zone).date()
+        switches.setdefault(day, []).append((t.ts_ms, t.session, t.from_model, t.to_model))
+    return AgentView(idx, idx.days(), switches, content.session_channels(idx.agent.sessions_dir))
+
+
+def choose(v: AgentView, sel: Selection, today: date, cfg: Config) -> list[tuple[date, int, str]]:
+    """The days to write for one agent, with their message counts and status before writing."""
+    sizes = memory_bytes(v.idx.agent.memory_dir)
+    if sel.today or sel.on:
+        wanted = today if sel.today else sel.on
+        assert wanted is not None
+        info = v.days.get(wanted)
+        n = info.messages if info else 0
+        return [(wanted, n, status_of(n, sizes.get(wanted, 0), cfg.sparse_bytes_per_message))]
+    out = []
+    for day, info in v.days.items():
+        if day >= today and not (sel.until and sel.until >= today and day == today):
+            continue
+        if (sel.since and day < sel.since) or (sel.until and day > sel.until):
+            continue
+        status = status_of(info.messages, sizes.get(day, 0), cfg.sparse_bytes_per_message)
+        out.append((day, info.messages, status))
+    return out
+
+
+def run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: date, dry_run: bool = False,
+        summaries: Summaries | None = None, progress: Progress | None = None) -> list[DayResult]:
+    """Write (or with `dry_run`, only plan) the selected days of every agent."""
+    views = [view(target, idx) for idx in indexes]
+    plan = [(v, d, n, status) for v in views for d, n, status in choose(v, sel, today, target.cfg)]
+    results = []
+    for i, (v, day, n, status) in enumerate(plan):
+        agent = v.idx.agent.id
+        if progress:
+            progress(i, len(plan), f"{agent} {day.isoformat()}")
+        if n == 0:
+            results.append(DayResult(agent, day, 0, status, "no-messages", None))
+        elif status == "covered" and not (sel.force or sel.today or sel.on):
+            results.append(DayResult(agent, day, n, status, "skipped-covered", None))
+        else:
+            results.append(write_day(target, v, day, status=status, dry_run=dry_run, summaries=summaries))
+    if progress:
+        progress(len(plan), len(plan), "done")
+    return results
+
+
+def block_for(target: Target, v: AgentView, day: date, summary: str | None = None) -> str:
+    """Render one day's block from the transcripts, reading only that day's byte ranges."""
+    info = v.days.get(day)
+    snap = content.build(v.idx.agent.id, day, target.zone, v.idx.day_lines(day), info.messages if info else 0,
+                         v.channels, v.switches.get(day, ()))
+    return render.render(snap, target.cfg.max_memory_file_bytes, summary)
+
+
+def write_day(target: Target, v: AgentView, day: date, *, status: str = "", dry_run: bool = False,
+              summaries: Summaries | None = None, lock_timeout: float = 30.0) -> DayResult:
+    """Render and write one day's block (under the memory dir's writer lock)."""
+    agent = v.idx.agent
+    summary = summaries(agent.id, day) if summaries else None
+    block = block_for(target, v, day, summary)
+    info = v.days.get(day)
+    n = info.messages if info else 0
+    path = memfile.target_path(agent.memory_dir, day, target.cfg.write_mode)
+    if dry_run:
+        action = "would-update" if path.exists() else "would-create"
+        return DayResult(agent.id, day, n, status, action, path, len(block.encode()))
+    with memfile.writer_lock(agent.memory_dir, timeout=lock_timeout):
+        result = memfile.write_block(path, block, title=render.title(day.isoformat()))
+    return DayResult(agent.id, day, n, status, result.value, path, len(block.encode()))

@@ -1,0 +1,207 @@
+"""What a day holds, for people: the raw records of one local day -> a redacted, immutable `DaySnapshot`.
+
+Owns the reading of message content (text, tool calls, tool results) for rendering and summaries. Every
+string that leaves this module has been through `redact.redact` in full before any shortening, so a
+secret cut in half by a length limit can never escape the patterns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from memory_syncd.parse import Message, is_noise, parse_record, strip_envelope
+from memory_syncd.redact import redact
+
+_PATH_ARGS = ("path", "file_path", "filePath", "file")
+_FILE_TOOLS = {"read": "read", "write": "write", "edit": "edit", "apply_patch": "patch", "multiedit": "edit"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A user request and what the agent answered to it (assistant text only; tools are summarized)."""
+
+    ts_ms: int
+    session: str
+    request: str
+    answers: tuple[str, ...]
+    tools: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    session: str
+    first_ms: int
+    last_ms: int
+    messages: int
+    channel: str
+    models: tuple[str, ...]
+    title: str
+
+
+@dataclass(frozen=True)
+class DaySnapshot:
+    agent: str
+    day: date
+    zone: tzinfo
+    messages: int  # every unique message of the day, noise included (what `compare` counts)
+    sessions: tuple[SessionInfo, ...]
+    turns: tuple[Turn, ...]
+    tools: tuple[tuple[str, int], ...]
+    files: tuple[tuple[str, tuple[str, ...]], ...]  # path -> how it was touched
+    commands: tuple[str, ...]
+    switches: tuple[tuple[int, str, str, str], ...]  # (ts_ms, session, from, to)
+    errors: tuple[str, ...] = field(default=())
+
+    def local(self, ts_ms: int) -> datetime:
+        return datetime.fromtimestamp(ts_ms / 1000, self.zone)
+
+
+def build(agent: str, day: date, zone: tzinfo, lines: Iterable[tuple[str, bytes]], messages: int,
+          channels: Mapping[str, str], switches: Iterable[tuple[int, str, str, str]] = ()) -> DaySnapshot:
+    """Assemble the day from its raw records (any order, duplicates allowed)."""
+    items: dict[int, tuple[int, str, dict[str, Any]]] = {}
+    titles: dict[str, str] = {}
+    for session, raw in lines:
+        try:
+            obj = json.loads(raw)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(obj, dict):
+            continue
+        if obj.get("type") == "session_info" and isinstance(obj.get("name"), str):
+            titles[session] = redact(obj["name"])[:80]
+        rec = parse_record(obj, raw)
+        if isinstance(rec, Message) and isinstance(obj.get("message"), dict):
+            items.setdefault(rec.key, (rec.ts_ms, session, obj["message"]))
+    ordered = sorted(items.values(), key=lambda t: (t[0], t[1]))
+    return _assemble(agent, day, zone, ordered, messages, channels, titles, tuple(switches))
+
+
+def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str, dict[str, Any]]],
+              messages: int, channels: Mapping[str, str], titles: dict[str, str],
+              switches: tuple[tuple[int, str, str, str], ...]) -> DaySnapshot:
+    turns: list[Turn] = []
+    tools: Counter[str] = Counter()
+    files: dict[str, list[str]] = {}
+    commands: list[str] = []
+    errors: list[str] = []
+    spans: dict[str, list[int]] = {}
+    models: dict[str, list[str]] = {}
+    current: dict[str, tuple[int, str, list[str], list[str]]] = {}  # session -> open turn
+
+    def close(session: str) -> None:
+        t = current.pop(session, None)
+        if t is not None and (t[1] or t[2]):
+            turns.append(Turn(t[0], session, t[1], tuple(t[2]), tuple(dict.fromkeys(t[3]))))
+
+    for ts, session, msg in ordered:
+        span = spans.setdefault(session, [ts, ts, 0])
+        span[0], span[1], span[2] = min(span[0], ts), max(span[1], ts), span[2] + 1
+        role = msg.get("role")
+        text = text_of(msg.get("content"))
+        if role == "user":
+            if is_noise("user", text):
+                continue
+            close(session)
+            request = redact(strip_envelope(text))
+            if request:
+                current[session] = (ts, request, [], [])
+                titles.setdefault(session, _headline(request))
+        elif role == "assistant":
+            model = msg.get("model")
+            if isinstance(model, str) and msg.get("provider") != "openclaw":
+                models.setdefault(session, [])
+                if model not in models[session]:
+                    models[session].append(model)
+            if text and not is_noise("assistant", text):
+                turn = current.setdefault(session, (ts, "", [], []))
+                turn[2].append(redact(text.strip()))
+            for name, args in tool_calls(msg.get("content")):
+                tools[name] += 1
+                if session in current:
+                    current[session][3].append(name)
+                _note_tool(name, args, files, commands)
+            if msg.get("stopReason") == "error" and isinstance(msg.get("errorMessage"), str):
+                errors.append(redact(msg["errorMessage"])[:200])
+        elif role == "toolResult" and msg.get("isError") is True:
+            name = msg.get("toolName") if isinstance(msg.get("toolName"), str) else "tool"
+            errors.append(f"{name}: " + _headline(redact(text), 160))
+    for session in list(current):
+        close(session)
+    sessions = tuple(
+        SessionInfo(s, v[0], v[1], v[2], channels.get(s, ""), tuple(models.get(s, ())), titles.get(s, ""))
+        for s, v in sorted(spans.items(), key=lambda kv: kv[1][0]))
+    turns.sort(key=lambda t: t.ts_ms)
+    return DaySnapshot(agent, zone=zone, day=day, messages=messages, sessions=sessions, turns=tuple(turns),
+                       tools=tuple(tools.most_common()), files=tuple((p, tuple(h)) for p, h in files.items()),
+                       commands=tuple(dict.fromkeys(commands)), switches=switches, errors=tuple(errors))
+
+
+def _note_tool(name: str, args: Mapping[str, Any], files: dict[str, list[str]], commands: list[str]) -> None:
+    how = _FILE_TOOLS.get(name)
+    if how:
+        for key in _PATH_ARGS:
+            if isinstance(args.get(key), str):
+                path = redact(args[key])[:200]
+                hows = files.setdefault(path, [])
+                if how not in hows:
+                    hows.append(how)
+                break
+    if name in ("exec", "bash", "shell") and isinstance(args.get("command"), str):
+        commands.append(_headline(redact(args["command"]), 160))
+
+
+def text_of(content: object) -> str:
+    """The plain text of a message's content (string or blocks); thinking and images left out."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    parts = [b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text"
+             and isinstance(b.get("text"), str)]
+    return "\n".join(parts)
+
+
+def tool_calls(content: object) -> list[tuple[str, Mapping[str, Any]]]:
+    if not isinstance(content, list):
+        return []
+    out = []
+    for b in content:
+        if isinstance(b, dict) and b.get("type") == "toolCall" and isinstance(b.get("name"), str):
+            args = b.get("arguments")
+            out.append((b["name"], args if isinstance(args, dict) else {}))
+    return out
+
+
+def _headline(text: str, limit: int = 100) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def session_channels(sessions_dir: Path) -> dict[str, str]:
+    """sessionId -> channel (telegram, discord, webchat, …) from OpenClaw's `sessions.json`, read-only."""
+    try:
+        with open(os.path.join(sessions_dir, "sessions.json"), "rb") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, str] = {}
+    if not isinstance(data, dict):
+        return out
+    for entry in data.values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("sessionId"), str):
+            continue
+        origin = entry.get("origin") if isinstance(entry.get("origin"), dict) else {}
+        for value in (entry.get("lastChannel"), origin.get("provider"), origin.get("surface")):
+            if isinstance(value, str) and value:
+                out[entry["sessionId"]] = value
+                break
+    return out
+
