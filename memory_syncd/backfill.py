@@ -8,19 +8,19 @@ fill only missing and sparse days (today excluded: it is still being written) un
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from memory_syncd import content, memfile, render
+from memory_syncd import content, memfile, render, summarize
 from memory_syncd.config import Config
-from memory_syncd.index import Day, transitions_of
+from memory_syncd.errors import LLMUnavailable, UsageError
+from memory_syncd.index import Day, SourceSummary, transitions_of
 from memory_syncd.ingest import AgentIndex
 from memory_syncd.sync import memory_bytes, status_of
 from memory_syncd.target import Target
 
 Progress = Callable[[int, int, str], None]  # (done, total, label)
-Summaries = Callable[[str, date], str | None]  # (agent, day) -> stored narrative, if any
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class DayResult:
     action: str  # created, updated, unchanged, would-create, would-update, skipped-covered, no-messages
     path: Path | None
     bytes: int = 0
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,25 @@ class AgentView:
     channels: Mapping[str, str]
 
 
-def view(target: Target, idx: AgentIndex) -> AgentView:
+def view(target: Target, idx: AgentIndex, only: date | None = None) -> AgentView:
+    """Everything needed to write days of `idx`; with `only`, just that day (the daemon's cheap path)."""
+    summaries = [s.summary for s in idx.sources.values()]
+    if only is None:
+        days = idx.days()
+    else:
+        n = idx.day_count(only)
+        first = min((s.days[only].first_ms for s in summaries if only in s.days), default=0)
+        last = max((s.days[only].last_ms for s in summaries if only in s.days), default=0)
+        days = {only: Day(only, n, first, last)} if n else {}
+        # Model switches of that day need only the sessions active on it (with their earlier history).
+        active = {m.session for s in summaries if only in s.days for m in s.models}
+        summaries = [SourceSummary(models=[m for m in s.models if m.session in active]) for s in summaries]
     switches: dict[date, list[tuple[int, str, str, str]]] = {}
-    for t in transitions_of(s.summary for s in idx.sources.values()):
+    for t in transitions_of(summaries):
         day = datetime.fromtimestamp(t.ts_ms / 1000, target.zone).date()
-        switches.setdefault(day, []).append((t.ts_ms, t.session, t.from_model, t.to_model))
-    return AgentView(idx, idx.days(), switches, content.session_channels(idx.agent.sessions_dir))
+        if only is None or day == only:
+            switches.setdefault(day, []).append((t.ts_ms, t.session, t.from_model, t.to_model))
+    return AgentView(idx, days, switches, content.session_channels(idx.agent.sessions_dir))
 
 
 def choose(v: AgentView, sel: Selection, today: date, cfg: Config) -> list[tuple[date, int, str]]:
@@ -83,8 +97,9 @@ def choose(v: AgentView, sel: Selection, today: date, cfg: Config) -> list[tuple
 
 
 def run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: date, dry_run: bool = False,
-        summaries: Summaries | None = None, progress: Progress | None = None) -> list[DayResult]:
-    """Write (or with `dry_run`, only plan) the selected days of every agent."""
+        send: summarize.Send | None = None, progress: Progress | None = None) -> list[DayResult]:
+    """Write (or with `dry_run`, only plan) the selected days of every agent; with `send`, summarize each
+    day written first (a failed summary is reported and the day is written without it)."""
     views = [view(target, idx) for idx in indexes]
     plan = [(v, d, n, status) for v in views for d, n, status in choose(v, sel, today, target.cfg)]
     results = []
@@ -97,25 +112,42 @@ def run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: dat
         elif status == "covered" and not (sel.force or sel.today or sel.on):
             results.append(DayResult(agent, day, n, status, "skipped-covered", None))
         else:
-            results.append(write_day(target, v, day, status=status, dry_run=dry_run, summaries=summaries))
+            note = ""
+            if send is not None and not dry_run:
+                try:
+                    summarize_day(target, v, day, send)
+                except LLMUnavailable as e:
+                    note = f"summary failed: {e}"
+            r = write_day(target, v, day, status=status, dry_run=dry_run)
+            results.append(replace(r, note=note) if note else r)
     if progress:
         progress(len(plan), len(plan), "done")
     return results
 
 
-def block_for(target: Target, v: AgentView, day: date, summary: str | None = None) -> str:
-    """Render one day's block from the transcripts, reading only that day's byte ranges."""
+def snapshot(target: Target, v: AgentView, day: date) -> content.DaySnapshot:
+    """One day's redacted content, reading only that day's byte ranges."""
     info = v.days.get(day)
-    snap = content.build(v.idx.agent.id, day, target.zone, v.idx.day_lines(day), info.messages if info else 0,
+    return content.build(v.idx.agent.id, day, target.zone, v.idx.day_lines(day), info.messages if info else 0,
                          v.channels, v.switches.get(day, ()))
-    return render.render(snap, target.cfg.max_memory_file_bytes, summary)
+
+
+def block_for(target: Target, v: AgentView, day: date, summary: str | None = None) -> str:
+    return render.render(snapshot(target, v, day), target.cfg.max_memory_file_bytes, summary)
+
+
+def summarize_day(target: Target, v: AgentView, day: date, send: summarize.Send, *,
+                  force: bool = False) -> summarize.Outcome:
+    """Ask the LLM for the day's narrative (skipped when its input is unchanged) and store it."""
+    return summarize.summarize(snapshot(target, v, day), target.cfg.llm, send, target.state_dir, force=force)
 
 
 def write_day(target: Target, v: AgentView, day: date, *, status: str = "", dry_run: bool = False,
-              summaries: Summaries | None = None, lock_timeout: float = 30.0) -> DayResult:
-    """Render and write one day's block (under the memory dir's writer lock)."""
+              lock_timeout: float = 30.0) -> DayResult:
+    """Render and write one day's block, with its stored LLM summary if there is one (under the memory
+    dir's writer lock)."""
     agent = v.idx.agent
-    summary = summaries(agent.id, day) if summaries else None
+    summary = summarize.stored_text(target.state_dir, agent.id, day)
     block = block_for(target, v, day, summary)
     info = v.days.get(day)
     n = info.messages if info else 0
@@ -126,3 +158,19 @@ def write_day(target: Target, v: AgentView, day: date, *, status: str = "", dry_
     with memfile.writer_lock(agent.memory_dir, timeout=lock_timeout):
         result = memfile.write_block(path, block, title=render.title(day.isoformat()))
     return DayResult(agent.id, day, n, status, result.value, path, len(block.encode()))
+
+
+def summarize_and_write(target: Target, indexes: list[AgentIndex], day: date, send: summarize.Send, *,
+                        write: bool, force: bool = False) -> list[tuple[str, summarize.Outcome, DayResult | None]]:
+    """`memory-syncd summarize`: the narrative of `day` for each agent with messages that day, stored and
+    (with `write`) rendered into the day's block. Raise UsageError if no agent has messages that day."""
+    out: list[tuple[str, summarize.Outcome, DayResult | None]] = []
+    for idx in indexes:
+        v = view(target, idx, only=day)
+        if day not in v.days:
+            continue
+        outcome = summarize_day(target, v, day, send, force=force)
+        out.append((idx.agent.id, outcome, write_day(target, v, day) if write else None))
+    if not out:
+        raise UsageError(f"no session messages on {day.isoformat()}; nothing to summarize")
+    return out

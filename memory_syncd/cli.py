@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from memory_syncd import __version__, config, sync
-from memory_syncd.errors import LLMUnavailable, MemorySyncError, UsageError
+from memory_syncd.errors import MemorySyncError, UsageError
 from memory_syncd.target import Target, resolve
 
 if TYPE_CHECKING:
-    from memory_syncd.backfill import Summaries
+    from memory_syncd.summarize import Send
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -180,11 +180,11 @@ def backfill(today: bool, on: str | None, since: str | None, until: str | None, 
     sel = Selection(today=today, on=parse_day(on, "--date"), since=parse_day(since, "--since"),
                     until=parse_day(until, "--until"), all=every, force=force)
     target = load_target(kw)
-    summaries = summary_source(target, summarize, dry_run)
+    send = llm_sender(target) if summarize and not dry_run else None
     indexes = sync.index_agents(target, save=not dry_run, progress=progress_printer())
     with progress_bar() as bar:
         results = run_backfill(target, indexes, sel, today=today_in(target), dry_run=dry_run,
-                               summaries=summaries, progress=bar)
+                               send=send, progress=bar)
     if as_json:
         print_json([{"agent": r.agent, "date": r.day.isoformat(), "messages": r.messages, "before": r.before,
                      "action": r.action, "path": str(r.path) if r.path else None, "bytes": r.bytes}
@@ -193,14 +193,16 @@ def backfill(today: bool, on: str | None, since: str | None, until: str | None, 
     for r in results:
         where = f"  {r.path}" if r.path else ""
         click.echo(f"{r.day.isoformat()}  {r.agent:<10} {r.messages:>6} msgs  {r.before:<8} -> {r.action}{where}")
+        if r.note:
+            click.echo(f"  {r.note}", err=True)
     written = sum(r.action in ("created", "updated") for r in results)
     click.echo(f"{len(results)} days considered, {written} written" + (" (dry run)" if dry_run else ""))
 
 
-def summary_source(target: Target, wanted: bool, dry_run: bool) -> Summaries | None:
-    if not wanted:
-        return None
-    raise LLMUnavailable("--summarize is not available yet in this version")
+def llm_sender(target: Target) -> Send:
+    from memory_syncd.summarize import anthropic_sender
+
+    return anthropic_sender(target.cfg.llm)
 
 
 class progress_bar:
@@ -226,6 +228,33 @@ class progress_bar:
             self._bar.__exit__(None, None, None)
 
 
+@cli.command("summarize")
+@common_options
+@click.option("--date", "on", required=True, metavar="YYYY-MM-DD", help="The day to summarize.")
+@click.option("--print", "to_stdout", is_flag=True, help="Print the narrative instead of writing it.")
+@click.option("--force", is_flag=True, help="Ask again even if the day's input is unchanged.")
+def summarize_cmd(on: str, to_stdout: bool, force: bool, **kw: Any) -> None:
+    """Write an LLM narrative of a day into its memory block (needs the llm extra and ANTHROPIC_API_KEY).
+
+    Example: memory-syncd summarize --date 2026-04-13 --print
+    """
+    from memory_syncd.backfill import summarize_and_write
+
+    day = parse_day(on, "--date")
+    assert day is not None
+    target = load_target(kw)
+    send = llm_sender(target)
+    indexes = sync.index_agents(target, progress=progress_printer())
+    for agent, outcome, written in summarize_and_write(target, indexes, day, send, write=not to_stdout,
+                                                       force=force):
+        if to_stdout:
+            click.echo(outcome.text or "")
+            continue
+        how = "unchanged input, kept the stored summary" if outcome.skipped else f"{outcome.requests} request(s)"
+        click.echo(f"{day.isoformat()}  {agent}: summary {how}; {written.action if written else ''} "
+                   f"{written.path if written else ''}")
+
+
 @cli.command("redact")
 @click.option("--report", is_flag=True, help="Print counts per secret kind to stderr.")
 def redact_cmd(report: bool) -> None:
@@ -247,6 +276,141 @@ def redact_cmd(report: bool) -> None:
             click.echo("no secrets found", err=True)
 
 
+@cli.command()
+@common_options
+def run(**kw: Any) -> None:
+    """Run the daemon in the foreground (what systemd and launchd start). Logs to stderr.
+
+    Example: memory-syncd run --state-dir ~/.local/state/memory-syncd
+    """
+    from memory_syncd.daemon import Daemon
+
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger().setLevel(logging.INFO)
+    args = dict(kw)
+    discovering = kw.get("sessions_dir") is None
+    target = load_target(kw, wait=True)
+    code = Daemon(target, discovering=discovering, reload=lambda: load_target(dict(args), wait=True)).run()
+    sys.exit(code)
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(as_json: bool, **kw: Any) -> None:
+    """Show whether the daemon runs, what it watches and when it last wrote.
+
+    Example: memory-syncd status --json
+    """
+    from memory_syncd import control
+    from memory_syncd.errors import DaemonNotRunning
+
+    cfg = config.load(kw["config_path"], os.environ, {"state_dir": str(kw["state_dir"]) if kw["state_dir"] else None})
+    try:
+        reply = control.request(cfg.resolved_state_dir(os.environ), {"cmd": "status"})
+    except DaemonNotRunning as e:
+        if as_json:
+            print_json({"running": False})
+        raise e
+    if as_json:
+        print_json(reply)
+        return
+    click.echo(render_status(reply))
+
+
+def render_status(s: dict[str, Any]) -> str:
+    lines = [f"running (pid {s.get('pid')}) since {s.get('started_at')}, up {s.get('uptime')} s"]
+    lines.append(f"watching {len(s.get('agents', []))} agent(s), {s.get('files')} files; "
+                 f"watch mode {s.get('watch_mode')}" + (f" ({s['watch_note']})" if s.get("watch_note") else ""))
+    lines.append(f"today {s.get('today')}: {s.get('messages_today')} messages; last write {s.get('last_write')}"
+                 + (f" ({s['last_write_lag_seconds']} s behind the newest message)"
+                    if s.get("last_write_lag_seconds") is not None else ""))
+    lines.append(f"errors {s.get('errors')}" + (f"; last: {s['last_error']}" if s.get("last_error") else ""))
+    if s.get("last_summary"):
+        lines.append(f"last summary: {s['last_summary']}")
+    jobs = s.get("next_jobs") or {}
+    if jobs:
+        lines.append("next: " + ", ".join(f"{k} {v}" for k, v in sorted(jobs.items()) if k in
+                                          ("midnight", "nightly", "reconcile", "flush")))
+    return "\n".join(lines)
+
+
+@cli.group()
+def service() -> None:
+    """Install memory-syncd as a user service (systemd on Linux, launchd on macOS)."""
+
+
+def _service_kind(systemd: bool, launchd: bool) -> Any:
+    from memory_syncd import service as svc
+
+    if systemd and launchd:
+        raise UsageError("choose one of --systemd and --launchd")
+    return "systemd" if systemd else "launchd" if launchd else svc.detect_platform()
+
+
+def _service_options(f: F) -> F:
+    f = click.option("--launchd", is_flag=True, help="A launchd LaunchAgent (default on macOS).")(f)
+    f = click.option("--systemd", is_flag=True, help="A systemd user unit (default on Linux).")(f)
+    return f
+
+
+def _config_for_service(config_path: Path | None) -> Path:
+    """The config the service will run with; created (all defaults) if it does not exist yet."""
+    path = (config_path or config.default_config_path(os.environ)).expanduser().absolute()
+    config.load(path if path.exists() else None, os.environ)  # a broken config is reported now, not at start
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# memory-syncd configuration: every key is optional; see config.example.toml.\n")
+        click.echo(f"created {path} (all defaults)")
+    return path
+
+
+@service.command("install")
+@_service_options
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None, help="Config file to run with.")
+@click.option("--no-start", is_flag=True, help="Only write the file; do not enable or start the service.")
+def service_install(systemd: bool, launchd: bool, config_path: Path | None, no_start: bool) -> None:
+    """Write the unit/plist for this installation and enable and start it.
+
+    Example: memory-syncd service install
+    """
+    from memory_syncd import service as svc
+
+    kind = _service_kind(systemd, launchd)
+    conf = _config_for_service(config_path)
+    for line in svc.install(kind, home=Path.home(), exe=svc.resolve_exe(), config=conf, start=not no_start):
+        click.echo(line)
+
+
+@service.command("uninstall")
+@_service_options
+@click.option("--no-start", "no_stop", is_flag=True, help="Only remove the file; do not stop the service.")
+def service_uninstall(systemd: bool, launchd: bool, no_stop: bool) -> None:
+    """Stop and disable the service and remove its file.
+
+    Example: memory-syncd service uninstall
+    """
+    from memory_syncd import service as svc
+
+    for line in svc.uninstall(_service_kind(systemd, launchd), home=Path.home(), stop=not no_stop):
+        click.echo(line)
+
+
+@service.command("print")
+@_service_options
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None, help="Config file to run with.")
+def service_print(systemd: bool, launchd: bool, config_path: Path | None) -> None:
+    """Print the unit/plist that `service install` would write.
+
+    Example: memory-syncd service print --systemd
+    """
+    from memory_syncd import service as svc
+
+    conf = (config_path or config.default_config_path(os.environ)).expanduser().absolute()
+    click.echo(svc.render(_service_kind(systemd, launchd), home=Path.home(), exe=svc.resolve_exe(), config=conf),
+               nl=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line on stderr."""
     try:
@@ -257,7 +421,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("memory-syncd: aborted", err=True)
         sys.exit(130)
     except click.ClickException as e:
-        cmd = f" {e.ctx.command.name}" if getattr(e, "ctx", None) and e.ctx and e.ctx.command.name != "cli" else ""
+        ctx = getattr(e, "ctx", None)
+        cmd = f" {ctx.command.name}" if ctx is not None and ctx.command.name != "cli" else ""
         click.echo(f"memory-syncd{cmd}: {e.format_message()}", err=True)
         sys.exit(e.exit_code)
     except MemorySyncError as e:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory_syncd.errors import ConfigError
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,11 @@ def load(path: Path | None, env: Mapping[str, str], overrides: Mapping[str, Any]
         path = Path(env["MEMORY_SYNCD_CONFIG"]) if env.get("MEMORY_SYNCD_CONFIG") else default_config_path(env)
     path = path.expanduser()
     data: dict[str, Any] = {}
-    if path.exists() or explicit:
+    try:
+        present = path.exists()
+    except OSError:  # e.g. a config dir we may not enter: let reading it say why
+        present = True
+    if present or explicit:
         data = _read_toml(path)
         used: Path | None = path
     else:
@@ -94,7 +98,7 @@ def load(path: Path | None, env: Mapping[str, str], overrides: Mapping[str, Any]
     cfg = replace(cfg, path=used, **flat)
     _validate(cfg, problems)
     if problems:
-        raise ConfigError(used or path, problems)
+        raise ConfigError(used, problems)  # names a file only if one was read
     return cfg
 
 
@@ -108,6 +112,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(path, ["permission denied (make it readable by this user)"]) from None
     except IsADirectoryError:
         raise ConfigError(path, ["is a directory, expected a TOML file"]) from None
+    except OSError as e:
+        raise ConfigError(path, [f"cannot read it: {e.strerror or e}"]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(path, [f"not valid TOML: {e}"]) from None
 

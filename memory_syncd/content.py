@@ -131,8 +131,8 @@ def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str,
             if msg.get("stopReason") == "error" and isinstance(msg.get("errorMessage"), str):
                 errors.append(redact(msg["errorMessage"])[:200])
         elif role == "toolResult" and msg.get("isError") is True:
-            name = msg.get("toolName") if isinstance(msg.get("toolName"), str) else "tool"
-            errors.append(f"{name}: " + _headline(redact(text), 160))
+            tool = msg.get("toolName")
+            errors.append(f"{tool if isinstance(tool, str) else 'tool'}: " + _headline(redact(text), 160))
     for session in list(current):
         close(session)
     sessions = tuple(
@@ -172,7 +172,7 @@ def text_of(content: object) -> str:
 def tool_calls(content: object) -> list[tuple[str, Mapping[str, Any]]]:
     if not isinstance(content, list):
         return []
-    out = []
+    out: list[tuple[str, Mapping[str, Any]]] = []
     for b in content:
         if isinstance(b, dict) and b.get("type") == "toolCall" and isinstance(b.get("name"), str):
             args = b.get("arguments")
@@ -198,7 +198,9 @@ def session_channels(sessions_dir: Path) -> dict[str, str]:
     for entry in data.values():
         if not isinstance(entry, dict) or not isinstance(entry.get("sessionId"), str):
             continue
-        origin = entry.get("origin") if isinstance(entry.get("origin"), dict) else {}
+        origin = entry.get("origin")
+        if not isinstance(origin, dict):
+            origin = {}
         for value in (entry.get("lastChannel"), origin.get("provider"), origin.get("surface")):
             if isinstance(value, str) and value:
                 out[entry["sessionId"]] = value

@@ -9,8 +9,12 @@ cache and the daemon checkpoint.
 Invariants:
 - A source unchanged since the last refresh (same size and mtime) is not opened.
 - Re-reading (after a reset or from an older checkpoint) never double counts: summaries hold key sets.
-- Sources that vanished are dropped, unless `keep_vanished`: then their message keys move to `retired`,
-  so a day's count never goes down while the daemon runs.
+- A file that was reset (truncated, rewritten) is summarized again from byte 0 into a fresh summary, so
+  counts and skips describe what it holds now, as a run without a cache would see it.
+- Sources that vanished, and what a reset file no longer holds, are dropped, unless `keep_vanished`: then
+  their message keys move to `retired`, so a day's count never goes down while the daemon runs.
+- Bad input never stops a refresh: unreadable files, broken archives and store errors are reported and
+  counted, and the other sources are still read.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +40,7 @@ from memory_syncd.tail import Identity, TailState
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
+PARTIAL = "partial last line"
 
 
 @dataclass
@@ -106,6 +112,7 @@ class AgentIndex:
                 self._read_file(state, path, Kind(kind), clock, report)
             except OSError as e:
                 report.errors.append(f"{path}: {e.strerror or e}")
+                self.listing_skipped["unreadable file"] += 1
                 continue
             state.size, state.mtime_ns = st.st_size, st.st_mtime_ns
         db = self.agent.sqlite
@@ -118,11 +125,14 @@ class AgentIndex:
             except SourceError as e:
                 report.errors.append(str(e))
         for key in [k for k in self.sources if k not in seen]:
-            gone = self.sources.pop(key)
-            if self.keep_vanished:
-                for d, part in gone.summary.days.items():
-                    self.retired.setdefault(d, set()).update(part.keys)
+            self._retire(self.sources.pop(key).summary)
         return report
+
+    def _retire(self, summary: SourceSummary) -> None:
+        """Forget what a source held, except that with `keep_vanished` its keys keep counting."""
+        if self.keep_vanished:
+            for d, part in summary.days.items():
+                self.retired.setdefault(d, set()).update(part.keys)
 
     def _read_file(self, state: SourceState, path: Path, kind: Kind, clock: DayClock,
                    report: RefreshReport) -> None:
@@ -131,14 +141,23 @@ class AgentIndex:
             # Compressed archives are written once: read whole into a fresh summary.
             import zstandard
 
-            with open(path, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as z:
-                data = z.read()
+            self._retire(state.summary)
             state.summary, state.tail = SourceSummary(), TailState()
+            try:
+                with open(path, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as z:
+                    data = z.read()
+            except zstandard.ZstdError as e:
+                log.warning("%s: not a readable zst archive (%s)", path, e)
+                state.summary.skipped["corrupt zst archive"] += 1
+                return
             self._feed(state, io.BytesIO(data), clock, report)
+            if len(data) > state.tail.offset and not state.tail.skipping:
+                state.summary.skipped[PARTIAL] += 1  # an archive's torn last line never completes
             return
         with open(path, "rb") as f:
             if tail.check(f, state.tail):
-                state.summary.forget_spans()
+                self._retire(state.summary)
+                state.summary = SourceSummary()
                 report.resets += 1
             self._feed(state, f, clock, report)
 
@@ -160,14 +179,16 @@ class AgentIndex:
         con = store.connect(db)
         try:
             for row in store.read_new(con, state.cursor):
+                report.read_bytes += len(row.event)
                 if len(row.event) > self.max_line:
                     state.summary.skipped["too_long"] += 1
                     continue
                 rec = parse_line(row.event)
                 state.summary.feed(rec, clock, row.seq, row.seq + 1, session=row.session)
-                report.read_bytes += len(row.event)
                 if isinstance(rec, Message):
                     report.changed_days.add(clock.day(rec.ts_ms))
+        except sqlite3.Error as e:  # locked for too long, damaged: what was read so far is kept
+            raise SourceError(f"cannot read SQLite store {db}: {e}") from e
         finally:
             con.close()
 
@@ -178,10 +199,21 @@ class AgentIndex:
         summaries = [s.summary for s in self.sources.values()]
         return days_of(summaries + (extra if self.retired else []))
 
+    def day_count(self, day: date) -> int:
+        """Unique messages of one day (cheaper than `days()` when only one day is wanted)."""
+        keys: set[int] = set(self.retired.get(day, ()))
+        for s in self.sources.values():
+            part = s.summary.days.get(day)
+            if part is not None:
+                keys |= part.keys
+        return len(keys)
+
     def skipped(self) -> Counter[str]:
         total = Counter(self.listing_skipped)
         for s in self.sources.values():
             total.update(s.summary.skipped)
+            if s.kind == "jsonl" and s.size > s.tail.offset and not s.tail.skipping:
+                total[PARTIAL] += 1  # not a line yet: read when its newline arrives
         return total
 
     def day_lines(self, day: date) -> Iterator[tuple[str, bytes]]:
@@ -219,8 +251,12 @@ class AgentIndex:
         if (v.get("schema") != SCHEMA or v.get("timezone") != self.timezone or v.get("max_line") != self.max_line
                 or v.get("sessions_dir") != str(self.agent.sessions_dir)):
             return False
-        self.sources = {k: SourceState.from_json(s) for k, s in v.get("sources", {}).items()}
-        self.retired = {date.fromisoformat(d): set(k) for d, k in v.get("retired", {}).items()}
+        try:
+            sources = {k: SourceState.from_json(s) for k, s in v.get("sources", {}).items()}
+            retired = {date.fromisoformat(d): set(k) for d, k in v.get("retired", {}).items()}
+        except (KeyError, TypeError, ValueError, AttributeError, AssertionError):
+            return False  # damaged: rebuilt from the transcripts like a missing one
+        self.sources, self.retired = sources, retired
         return True
 
 

@@ -26,11 +26,9 @@ from typing import Any
 try:  # orjson parses the same JSON several times faster; the standard library is the fallback.
     import orjson
 
-    _loads: Callable[[bytes], Any] = orjson.loads
-    _DecodeErrors: tuple[type[BaseException], ...] = (orjson.JSONDecodeError, RecursionError)
+    _fast_loads: Callable[[bytes], Any] | None = orjson.loads
 except ImportError:  # pragma: no cover - depends on the environment
-    _loads = json.loads
-    _DecodeErrors = (ValueError, RecursionError)
+    _fast_loads = None
 
 # Messages outside this window are treated as unusable timestamps (NaN, negative, year 99999, seconds-as-ms).
 MIN_TS_MS = 946_684_800_000  # 2000-01-01
@@ -88,13 +86,30 @@ def parse_line(raw: bytes) -> Record | None:
     or None for records that matter to nobody here (labels, thinking-level changes, unknown types)."""
     if not raw.strip():
         return None
-    try:
-        obj = _loads(raw)
-    except _DecodeErrors:
+    obj = _loads(raw)
+    if obj is _MALFORMED:
         return Skip(SkipReason.MALFORMED)
     if not isinstance(obj, dict):
         return Skip(SkipReason.MALFORMED)
     return parse_record(obj, raw)
+
+
+_MALFORMED = object()
+
+
+def _loads(raw: bytes) -> Any:
+    """The decoded line, or `_MALFORMED`. orjson refuses some JSON that `JSON.stringify` writes (a string
+    cut inside a surrogate pair is written as a lone `\\ud83d` escape), so what it refuses is given to the
+    standard parser before the line is called malformed: the result does not depend on orjson."""
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(raw)
+        except ValueError:  # orjson.JSONDecodeError
+            pass
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # invalid UTF-8 is a ValueError too
+        return _MALFORMED
 
 
 def parse_record(obj: dict[str, Any], raw: bytes) -> Record | None:
@@ -134,9 +149,8 @@ def _message(obj: dict[str, Any], raw: bytes) -> Record | None:
         ts = iso_to_ms(obj.get("timestamp"))
     if ts is None:
         return Skip(SkipReason.BAD_TIMESTAMP)
-    model = None
-    if role == "assistant" and msg.get("provider") != "openclaw" and msg.get("model") not in PSEUDO_MODELS:
-        model = _model_name(msg.get("provider"), msg.get("model"))
+    # `_model_name` drops pseudo-models; fields of the wrong type (a list, an object) give no model
+    model = _model_name(msg.get("provider"), msg.get("model")) if role == "assistant" else None
     return Message(ts, role, message_key(raw, msg), model)
 
 
@@ -246,9 +260,11 @@ def strip_envelope(text: str) -> str:
 
 
 def is_noise(role: str, text: str) -> bool:
-    """Heartbeats, memory-flush turns, their silent replies and `/commands`: counted, never rendered."""
+    """Heartbeats, memory-flush turns, their silent replies and `/commands`: counted, never rendered.
+    User text is judged without its envelope (a `[Mon …]` prefix or metadata blocks may precede a command)."""
     t = text.strip()
     if role == "user":
+        t = strip_envelope(t)
         return (t.startswith(HEARTBEAT_PROMPT) or t.startswith("Pre-compaction memory flush")
                 or t.startswith("/"))
     if role == "assistant":

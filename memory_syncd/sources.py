@@ -11,6 +11,7 @@ archives (optionally `.zst`); SQLite era: `<state>/agents/<id>/agent/openclaw-ag
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections import Counter
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from memory_syncd.errors import SourceError, UsageError
+
+log = logging.getLogger(__name__)
 
 SQLITE_NAME = "openclaw-agent.sqlite"
 _ARCHIVE = re.compile(r"\.jsonl\.(?:reset|deleted)\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d{1,6})?Z(\.zst)?$")
@@ -90,7 +93,11 @@ def list_sessions(sessions_dir: Path) -> Listing:
                 if os.path.dirname(target) != real_dir:
                     out.skipped["link pointing elsewhere"] += 1
                     continue
-            if not entry.is_file():
+            try:
+                regular = entry.is_file()
+            except OSError:  # a link loop
+                regular = False
+            if not regular:
                 out.skipped["not a regular file"] += 1
                 continue
             if kind is Kind.ZST and not zstd_available():
@@ -160,17 +167,20 @@ def discover(env: Mapping[str, str], explicit_root: str = "") -> list[Agent]:
 def _workspace(agent_id: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], root: Path,
                home: Path) -> Path:
     if isinstance(entry.get("workspace"), str):
-        return _expand(entry["workspace"], home)
+        return _expand(entry["workspace"], home, root)
     dflt = defaults.get("workspace")
     if agent_id == "main":
-        return _expand(dflt, home) if isinstance(dflt, str) else home / ".openclaw" / "workspace"
+        return _expand(dflt, home, root) if isinstance(dflt, str) else home / ".openclaw" / "workspace"
     if isinstance(dflt, str):
-        return _expand(dflt, home) / agent_id
+        return _expand(dflt, home, root) / agent_id
     return root / f"workspace-{agent_id}"
 
 
-def _expand(p: str, home: Path) -> Path:
-    return home / p[2:] if p.startswith("~/") else Path(p)
+def _expand(p: str, home: Path, root: Path) -> Path:
+    """`~/x` against the home dir; a relative path against the state dir (so a copied demo install works)."""
+    if p.startswith("~/"):
+        return home / p[2:]
+    return root / p if not os.path.isabs(p) else Path(p)
 
 
 def select(agents: list[Agent], wanted: tuple[str, ...], memory_dir: Path | None) -> list[Agent]:
@@ -193,12 +203,16 @@ def read_openclaw_config(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """`openclaw.json` as a dict ({} when absent or unreadable: discovery then uses defaults)."""
     path = Path(env["OPENCLAW_CONFIG_PATH"]).expanduser() if env.get("OPENCLAW_CONFIG_PATH") else root / "openclaw.json"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = path.read_text(encoding="utf-8-sig")  # JSON5 takes a byte-order mark as white space
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as e:
+        log.warning("cannot read %s (%s); using OpenClaw's default workspaces and time zone", path, e)
         return {}
     try:
         value = json.loads(json5_to_json(text))
-    except ValueError:
+    except ValueError as e:
+        log.warning("cannot parse %s (%s); using OpenClaw's default workspaces and time zone", path, e)
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -215,7 +229,7 @@ def json5_to_json(text: str) -> str:
             buf = []
             while j < n and text[j] != c:
                 if text[j] == "\\" and j + 1 < n:
-                    buf.append(text[j:j + 2])
+                    buf.append("'" if text[j + 1] == "'" else text[j:j + 2])  # JSON has no \' escape
                     j += 2
                     continue
                 buf.append('\\"' if text[j] == '"' else text[j])
@@ -229,16 +243,14 @@ def json5_to_json(text: str) -> str:
             end = text.find("*/", i + 2)
             i = n if end < 0 else end + 2
         elif c == ",":
-            j = i + 1
-            while j < n and text[j] in " \t\r\n":
-                j += 1
+            j = _skip_blank(text, i + 1)
             if j < n and text[j] in "}]":
                 i += 1
                 continue
             out.append(c)
             i += 1
         elif c.isalpha() or c in "_$":
-            m = re.compile(r"[A-Za-z_$][\w$]*").match(text, i)
+            m = _WORD.match(text, i)  # JSON5 identifiers may be Unicode: `\w` covers every `isalpha` char
             assert m is not None
             word = m.group(0)
             rest = text[m.end():].lstrip()
@@ -248,6 +260,26 @@ def json5_to_json(text: str) -> str:
             out.append(c)
             i += 1
     return "".join(out)
+
+
+_WORD = re.compile(r"[\w$]+")
+
+
+def _skip_blank(text: str, i: int) -> int:
+    """The index of the first character at or after `i` that is neither white space nor in a comment."""
+    n = len(text)
+    while i < n:
+        if text[i] in " \t\r\n":
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        else:
+            break
+    return i
 
 
 def _dig(conf: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:

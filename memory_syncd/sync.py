@@ -53,7 +53,8 @@ def index_agents(target: Target, *, use_cache: bool = True, save: bool = True,
         report = idx.refresh(DayClock(target.zone))
         for err in report.errors:
             log.warning("%s", err)
-        if use_cache and save and (report.opened or not path.exists()):
+        # read_bytes too: the SQLite store is read without opening a file, and its cursor must be kept
+        if use_cache and save and (report.opened or report.read_bytes or not path.exists()):
             try:
                 statefile.private_dir(path.parent)
                 statefile.write_json(path, idx.to_json())

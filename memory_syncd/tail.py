@@ -6,8 +6,9 @@ Invariants:
 - Only complete lines (ending in `\\n`) are consumed; a partial last line is left for the next read, so
   a writer caught mid-line is never half-parsed.
 - A file is the same file while (device, inode) match and its first bytes still hash to the fingerprint
-  taken when we first read it. Anything else (replaced, truncated and rewritten, shrunk below our offset)
-  is reported as `reset`, and the caller re-reads from byte 0; message keys make that re-read idempotent.
+  taken when we first read it, and the byte before our offset is still a newline. Anything else (replaced,
+  truncated and rewritten, shrunk below our offset) is reported as `reset`, and the caller re-reads from
+  byte 0; message keys make that re-read idempotent.
 - A line longer than the cap is skipped (counted) without ever holding more than the cap in memory, and
   it never stalls the file: reading resumes after its newline, even if that newline arrives later.
 """
@@ -83,12 +84,22 @@ def check(f: BinaryIO, state: TailState) -> bool:
     file is not the one the state was about (replaced, truncated, rewritten)."""
     st = os.fstat(f.fileno())
     reset = False
-    if state.identity is not None and (not same_file(f, st, state.identity) or st.st_size < state.offset):
+    if state.identity is not None and (not same_file(f, st, state.identity) or st.st_size < state.offset
+                                       or not _at_line_start(f, state)):
         state.identity, state.offset, state.skipping = None, 0, False
         reset = True
     if state.identity is None or state.identity.fp_len < min(st.st_size, FINGERPRINT_BYTES):
         state.identity = identify(f, st)
     return reset
+
+
+def _at_line_start(f: BinaryIO, state: TailState) -> bool:
+    """Whether the offset still follows a newline, as it does after every complete line we consumed.
+    A file truncated and rewritten past the offset with the same first KiB fails this (almost always)."""
+    if state.skipping or state.offset == 0:
+        return True
+    f.seek(state.offset - 1)
+    return f.read(1) == b"\n"
 
 
 def read_lines(f: BinaryIO, state: TailState, max_line: int, report: ReadReport) -> Iterator[Line]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory_syncd.config import Config
 from memory_syncd.errors import SourceError, UsageError
-from memory_syncd.sources import Agent, discover, select, state_roots
+from memory_syncd.sources import SQLITE_NAME, Agent, discover, select, state_roots
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ def resolve(cfg: Config, env: Mapping[str, str], *, sessions_dir: Path | None = 
         if not sessions_dir.is_dir() and not wait_for_sources:
             raise SourceError(f"sessions dir {sessions_dir} does not exist (check --sessions-dir)")
         agent_id = cfg.agents[0] if len(cfg.agents) == 1 else _guess_id(sessions_dir)
-        agents = [Agent(agent_id, sessions_dir, memory_dir)]
+        # the agent's SQLite store sits beside its sessions dir (`agents/<id>/agent/`) in the SQLite era
+        store = sessions_dir.parent / "agent" / SQLITE_NAME
+        agents = [Agent(agent_id, sessions_dir, memory_dir, store, _openclaw_zone(env, cfg))]
     else:
         found = discover(env, cfg.openclaw_state_dir)
         if not found and not wait_for_sources:
@@ -47,6 +49,16 @@ def resolve(cfg: Config, env: Mapping[str, str], *, sessions_dir: Path | None = 
         agents = select(found, cfg.agents, memory_dir)
     zone = resolve_zone(cfg.timezone or next((a.timezone for a in agents if a.timezone), ""), env)
     return Target(cfg, tuple(agents), zone, cfg.resolved_state_dir(env))
+
+
+def _openclaw_zone(env: Mapping[str, str], cfg: Config) -> str:
+    """OpenClaw's userTimezone when an install is found: the zone precedence does not depend on whether
+    agents were discovered or given with --sessions-dir."""
+    try:
+        found = discover(env, cfg.openclaw_state_dir)
+    except SourceError:
+        return ""
+    return next((a.timezone for a in found if a.timezone), "")
 
 
 def _guess_id(sessions_dir: Path) -> str:
@@ -87,7 +99,7 @@ def resolve_zone(name: str, env: Mapping[str, str]) -> ZoneInfo:
         local = tzlocal.get_localzone()
         if isinstance(local, ZoneInfo):
             return local
-    except Exception:  # noqa: BLE001 - a broken local-zone setup falls back to UTC below
+    except Exception:
         pass
     return ZoneInfo("UTC")
 

@@ -1,0 +1,299 @@
+"""`memory-syncd run`: composition of the engine, the watcher, the scheduler, the control socket, signals
+and sd_notify. Owns the process lifecycle and nothing else.
+
+Threads: the engine (owns all state), watchdog's observer (posts "changed"), APScheduler's pool (posts
+"flush", "rescan", "finalize"; checks health), the control server (reads published status), and the main
+thread, which only waits for signals and applies config reloads.
+
+Scheduling notes: APScheduler's default misfire grace (1 s) silently drops a job the machine slept
+through, and its sleeps do not count suspended time; so jobs here get generous grace, coalesce, and the
+engine itself notices a new day on every loop rather than trusting the midnight job alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from memory_syncd import backfill, control, nightly, summarize
+from memory_syncd.config import parse_clock
+from memory_syncd.engine import Engine, Req
+from memory_syncd.errors import AlreadyRunning, LLMUnavailable, MemorySyncError
+from memory_syncd.statefile import private_dir
+from memory_syncd.target import Target
+from memory_syncd.watch import Watch, Watcher
+
+log = logging.getLogger(__name__)
+
+HEALTH_SECONDS = 2.0  # also how quickly a sessions dir that appears gets watched
+STALL_SECONDS = 30.0  # an engine loop older than this is unhealthy: no watchdog ping
+
+
+def notify(message: str, env: Mapping[str, str] | None = None) -> bool:
+    """Send one sd_notify datagram (READY=1, STATUS=…, WATCHDOG=1, STOPPING=1) if NOTIFY_SOCKET is set."""
+    addr = (env or os.environ).get("NOTIFY_SOCKET")
+    if not addr:
+        return False
+    target = "\0" + addr[1:] if addr.startswith("@") else addr
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.connect(target)
+            s.sendall(message.encode())
+    except OSError as e:
+        log.debug("sd_notify failed: %s", e)
+        return False
+    return True
+
+
+class InstanceLock:
+    """One daemon per state dir: an flock on `<state>/daemon.lock`, released by the kernel if we die."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "daemon.lock"
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(self.fd)
+            raise AlreadyRunning(f"already running (pid {pid}) for state dir {state_dir}") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            os.ftruncate(self.fd, 0)
+        os.close(self.fd)
+
+
+class Daemon:
+    def __init__(self, target: Target, *, discovering: bool, reload: Callable[[], Target]) -> None:
+        self.target = target
+        self.reload_target = reload
+        self.stop_event = threading.Event()
+        self.reload_event = threading.Event()
+        self.engine = Engine(target, discovering=discovering)
+        self.watcher = Watcher(lambda agent: self.engine.post(Req("changed", agent)))
+        self.scheduler = BackgroundScheduler(timezone=target.zone, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+        self._wall = time.time()
+        self._mono = time.monotonic()
+        self._watch_list: tuple[Watch, ...] = ()
+        self.engine.on_activity = self._schedule_flush
+        self.engine.on_ready = self._ready
+        self.engine.extra_status = self._extra_status
+        self.watchdog_usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+        self.llm_off: str | None = None
+        self.send: summarize.Send | None = None
+        try:
+            self.send = summarize.anthropic_sender(target.cfg.llm)
+        except LLMUnavailable as e:
+            self.llm_off = str(e)
+        self._summarizing = threading.Lock()
+        self.last_summary: dict[str, Any] | None = None
+
+    # -- lifecycle --
+
+    def run(self) -> int:
+        state = private_dir(self.target.state_dir)
+        lock = InstanceLock(state)
+        server = None
+        try:
+            server = control.Server(state, self._handle)
+            server.start()
+            engine_thread = threading.Thread(target=self.engine.run, name="engine", daemon=True)
+            self._install_signals()
+            engine_thread.start()
+            self._start_scheduler()
+            while not self.stop_event.wait(0.2):
+                if self.reload_event.is_set():
+                    self.reload_event.clear()
+                    self._reload()
+                if not engine_thread.is_alive():
+                    log.error("engine thread ended unexpectedly")
+                    return 1
+            notify("STOPPING=1")
+            self.engine.post(Req("stop"))
+            engine_thread.join(timeout=10)
+            return 0
+        finally:
+            with contextlib.suppress(Exception):
+                self.scheduler.shutdown(wait=False)
+            self.watcher.stop()
+            if server is not None:
+                server.stop()
+            lock.release()
+
+    def _install_signals(self) -> None:
+        def stop(signum: int, frame: object) -> None:
+            log.info("signal %d: stopping", signum)
+            self.stop_event.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, lambda signum, frame: self.reload_event.set())
+
+    def _start_scheduler(self) -> None:
+        d = self.target.cfg.daemon
+        self.scheduler.add_job(self._reconcile, "interval", seconds=d.reconcile_seconds, id="reconcile")
+        self.scheduler.add_job(self._health, "interval", seconds=HEALTH_SECONDS, id="health")
+        self.scheduler.add_job(self._midnight, "cron", hour=0, minute=0, second=5, id="midnight",
+                               misfire_grace_time=None)
+        if self.send is not None:
+            slot = parse_clock(self.target.cfg.llm.nightly_time)
+            self.scheduler.add_job(self._nightly, "cron", hour=slot.hour, minute=slot.minute, id="nightly",
+                                   misfire_grace_time=None)
+            self.scheduler.add_job(self._nightly, "interval", seconds=300, id="summary-catch-up")
+        if self.watchdog_usec:
+            self.scheduler.add_job(self._ping, "interval", seconds=max(0.5, self.watchdog_usec / 2e6), id="watchdog")
+        self.scheduler.start()
+
+    def _ready(self) -> None:
+        notify(f"READY=1\nSTATUS=watching {len(self.engine.indexes)} agent(s)")
+        log.info("caught up; watching %d agent(s)", len(self.engine.indexes))
+        if self.send is not None:
+            self._nightly()  # a night missed while the daemon was down is caught up now
+        else:
+            log.info("nightly summaries off: %s", self.llm_off)
+
+    # -- nightly summary: the engine builds snapshots, a worker thread talks to the LLM --
+
+    def _nightly(self) -> None:
+        self.engine.post(Req("call", fn=self._start_summaries))
+
+    def _start_summaries(self) -> None:
+        """On the engine thread: find due days, snapshot them, hand them to a worker."""
+        if self.send is None or not self._summarizing.acquire(blocking=False):
+            return
+        target = self.engine.target
+        now = datetime.now(target.zone)
+        slot = parse_clock(target.cfg.llm.nightly_time)
+        snaps = []
+        for idx in self.engine.indexes.values():
+            have = {d for s in idx.sources.values() for d in s.summary.days if d < now.date()}
+            for day in nightly.due(now, slot, have, lambda d, a=idx.agent.id: summarize.stored_record(
+                    target.state_dir, a, d)):
+                snaps.append(backfill.snapshot(target, backfill.view(target, idx, only=day), day))
+        if not snaps:
+            self._summarizing.release()
+            return
+        threading.Thread(target=self._summarize_worker, args=(target, snaps), name="summary", daemon=True).start()
+
+    def _summarize_worker(self, target: Target, snaps: list[Any]) -> None:
+        # A daemon thread: on SIGTERM the process exits without waiting for the LLM; nothing is written
+        # until a full reply is in, and then atomically.
+        try:
+            for snap in snaps:
+                try:
+                    assert self.send is not None
+                    summarize.summarize(snap, target.cfg.llm, self.send, target.state_dir)
+                    self.last_summary = {"agent": snap.agent, "day": snap.day.isoformat(),
+                                         "at": datetime.now(target.zone).isoformat(timespec="seconds"),
+                                         "ok": True, "error": None}
+                    self.engine.post(Req("finalize", day=snap.day))
+                except LLMUnavailable as e:
+                    log.error("summary of %s failed: %s", snap.day, e)
+                    self.last_summary = {"agent": snap.agent, "day": snap.day.isoformat(),
+                                         "at": datetime.now(target.zone).isoformat(timespec="seconds"),
+                                         "ok": False, "error": str(e)}
+                    self.engine.post(Req("call", fn=lambda e=e: self._set_error(f"summary failed: {e}")))
+        finally:
+            self._summarizing.release()
+
+    def _reload(self) -> None:
+        try:
+            target = self.reload_target()
+        except MemorySyncError as e:
+            msg = f"config reload failed, keeping the old config: {e}"
+            log.error("%s", msg)
+            self.engine.post(Req("call", fn=lambda: self._set_error(msg)))
+            return
+        self.target = target
+        self.engine.post(Req("call", fn=lambda: self.engine.set_target(target)))
+        log.info("config reloaded")
+
+    def _set_error(self, msg: str) -> None:
+        self.engine.errors += 1
+        self.engine.last_error = msg
+
+    # -- jobs (scheduler threads: they only post requests and read published values) --
+
+    def _schedule_flush(self, dirty_since: float) -> None:
+        d = self.target.cfg.daemon
+        when = min(time.time() + d.debounce_seconds, dirty_since + d.max_delay_seconds)
+        run_at = datetime.fromtimestamp(when, self.target.zone)
+        self.scheduler.add_job(lambda: self.engine.post(Req("flush")), "date", run_date=run_at, id="flush",
+                               replace_existing=True, misfire_grace_time=None)
+
+    def _reconcile(self) -> None:
+        self.engine.post(Req("rescan"))
+
+    def _midnight(self) -> None:
+        yesterday = datetime.now(self.target.zone).date() - timedelta(days=1)
+        self.engine.post(Req("finalize", day=yesterday))
+
+    def _health(self) -> None:
+        wanted = tuple(w for a in self.engine.status.get("watch", []) for w in [Watch(a[0], Path(a[1]))])
+        if wanted != self._watch_list:
+            self._watch_list = wanted
+            self.watcher.watch(wanted)
+        else:
+            self.watcher.check()
+        if self.watcher.mode in ("polling", "degraded"):
+            self.engine.post(Req("rescan"))  # polling: the stat scan runs on this short timer
+        elif self.engine.missed_events >= 3 and self.watcher.rebuilds >= 3:
+            self.watcher.degrade("file events keep going missing; polling instead")
+        # A jump between wall and monotonic time means the machine slept or the clock moved.
+        wall, mono = time.time(), time.monotonic()
+        if abs((wall - self._wall) - (mono - self._mono)) > 30:
+            log.info("clock jump or resume detected; catching up")
+            self.scheduler.wakeup()
+            self.engine.post(Req("rescan"))
+        self._wall, self._mono = wall, mono
+
+    def healthy(self) -> bool:
+        stalled = time.monotonic() - self.engine.beat > STALL_SECONDS and self.engine.caught_up
+        return not stalled and self.watcher.mode != "degraded"
+
+    def _ping(self) -> None:
+        if self.healthy():
+            s = self.engine.status
+            notify(f"WATCHDOG=1\nSTATUS={s.get('messages_today', 0)} messages today; watch {self.watcher.mode}")
+
+    # -- control --
+
+    def _handle(self, req: dict[str, Any]) -> dict[str, Any]:
+        cmd = req.get("cmd")
+        if cmd == "status":
+            return dict(self.engine.status)
+        if cmd == "ping":
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown command {cmd!r}"}
+
+    def _extra_status(self) -> dict[str, Any]:
+        jobs: dict[str, str | None] = {}
+        try:
+            for job in self.scheduler.get_jobs():
+                t = job.next_run_time
+                jobs[job.id] = t.isoformat(timespec="seconds") if t else None
+        except Exception:  # the scheduler may not be started yet
+            jobs = {}
+        watch = [[idx.agent.id, str(p)] for idx in list(self.engine.indexes.values())
+                 for p in (idx.agent.sessions_dir, idx.agent.sqlite.parent if idx.agent.sqlite else None) if p]
+        return {"summary": "on" if self.send is not None else f"off: {self.llm_off}",
+                "last_summary": self.last_summary, "watch_mode": self.watcher.mode,
+                "watch_note": self.watcher.reason or None,
+                "observer_rebuilds": self.watcher.rebuilds, "next_jobs": jobs,
+                "next_summary": jobs.get("nightly"), "watch": watch}

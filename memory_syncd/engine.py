@@ -1,0 +1,278 @@
+"""The daemon's engine: the one thread that owns the agents' indexes, and everything that touches them.
+
+Everything else — the watchdog handler, the scheduler's jobs, the reconcile timer, the control socket —
+talks to the engine only by `post()`ing a request onto its queue, and reads only the `status` value the
+engine publishes (a fresh dict swapped in whole after each batch). No locks guard the index because no
+other thread ever sees it.
+
+Invariants:
+- A lost file event costs latency, never data: the reconcile request stats every source and reads
+  whatever grew, and counts such reads as missed events.
+- Progress is checkpointed (offsets and per-day keys, atomically) after ingestion, so a restart resumes
+  without a rescan; replaying from an older checkpoint never double counts (key sets).
+- Only today and yesterday are rewritten automatically; start-up catch-up writes today once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from memory_syncd import backfill, statefile, sync
+from memory_syncd.ingest import AgentIndex
+from memory_syncd.parse import DayClock
+from memory_syncd.sources import discover, select
+from memory_syncd.target import Target
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Req:
+    kind: str  # changed, rescan, flush, finalize, stop, call
+    agent: str = ""
+    day: date | None = None
+    fn: Callable[[], None] | None = None
+
+
+class Engine:
+    def __init__(self, target: Target, *, discovering: bool) -> None:
+        self.target = target
+        self.discovering = discovering  # agents come from discovery (so new ones may appear)
+        self.queue: queue.Queue[Req] = queue.Queue()
+        self.indexes: dict[str, AgentIndex] = {}
+        self.clock = DayClock(target.zone)
+        self.started_at = time.time()
+        self.caught_up = False
+        self.beat = time.monotonic()
+        self.on_activity: Callable[[float], None] = lambda dirty_since: None
+        self.on_ready: Callable[[], None] = lambda: None
+        self.errors = 0
+        self.last_error: str | None = None
+        self.missed_events = 0
+        self.last_write: float | None = None
+        self.last_write_lag: float | None = None
+        self.newest_ms = 0
+        self.dirty: set[date] = set()
+        self.dirty_since: float | None = None
+        self.today = self._today()
+        self._events: set[str] = set()
+        self._unsaved = False
+        self._last_checkpoint = 0.0
+        self.extra_status: Callable[[], dict[str, Any]] = dict
+        self.status: dict[str, Any] = {}
+        self._publish()
+
+    # -- called from other threads --
+
+    def post(self, req: Req) -> None:
+        self.queue.put(req)
+
+    # -- the engine thread --
+
+    def run(self) -> None:
+        self._load_checkpoints()
+        self._guard(self._catch_up)
+        self.caught_up = True
+        self._publish()
+        self.on_ready()
+        while True:
+            try:
+                first = self.queue.get(timeout=1.0)
+            except queue.Empty:
+                self._idle()
+                continue
+            batch = [first]
+            while True:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            if any(r.kind == "stop" for r in batch):
+                self._guard(self._flush)
+                self._checkpoint(force=True)
+                self._publish()
+                return
+            self._handle(batch)
+            self._idle()
+
+    def _idle(self) -> None:
+        self.beat = time.monotonic()
+        today = self._today()
+        if today != self.today:
+            # Midnight (or a wake-up after it): yesterday gets its final version.
+            self.dirty.add(self.today)
+            self.today = today
+            self._guard(self._flush)
+        if self._unsaved and time.monotonic() - self._last_checkpoint >= self.target.cfg.daemon.checkpoint_seconds:
+            self._checkpoint()
+        self._publish()
+
+    def _handle(self, batch: list[Req]) -> None:
+        changed = {r.agent for r in batch if r.kind == "changed"}
+        self._events |= changed
+        if any(r.kind == "rescan" for r in batch):
+            self._guard(lambda: self._ingest(None, reconcile=True))
+        elif changed:
+            self._guard(lambda: self._ingest(changed, reconcile=False))
+        for r in batch:
+            if r.kind == "finalize" and r.day is not None:
+                self.dirty.add(r.day)
+            if r.kind == "call" and r.fn is not None:
+                self._guard(r.fn)
+        if any(r.kind in ("flush", "finalize") for r in batch):
+            self._guard(self._flush)
+
+    def _guard(self, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except Exception as e:  # one failing step is logged and counted; the engine goes on
+            self.errors += 1
+            self.last_error = f"{datetime.now(UTC).isoformat(timespec='seconds')} {e}"
+            log.exception("engine step failed")
+
+    def _today(self) -> date:
+        return datetime.now(self.target.zone).date()
+
+    # -- ingestion --
+
+    def _agents(self) -> list[AgentIndex]:
+        if self.discovering:
+            found = select(discover(os.environ, self.target.cfg.openclaw_state_dir), self.target.cfg.agents, None)
+            mem = {a.id: a for a in self.target.agents}
+            for a in found:
+                if a.id not in self.indexes:
+                    a = mem.get(a.id, a)
+                    self._add(a)
+        else:
+            for a in self.target.agents:
+                if a.id not in self.indexes:
+                    self._add(a)
+        return list(self.indexes.values())
+
+    def _add(self, agent: Any) -> None:
+        idx = AgentIndex(agent, self.target.zone.key, self.target.cfg.max_line_bytes, keep_vanished=True)
+        saved = statefile.read_json(sync.cache_path(self.target.state_dir, agent))
+        if isinstance(saved, dict):
+            idx.load_json(saved)
+        self.indexes[agent.id] = idx
+
+    def _load_checkpoints(self) -> None:
+        self._guard(self._agents)
+
+    def _catch_up(self) -> None:
+        self._ingest(None, reconcile=False, live=False)
+        self.dirty = {self.today}
+        self._flush()
+        self._checkpoint(force=True)
+
+    def _ingest(self, only: set[str] | None, *, reconcile: bool, live: bool = True) -> None:
+        for idx in self._agents():
+            if only is not None and idx.agent.id not in only:
+                continue
+            report = idx.refresh(self.clock)
+            for err in report.errors:
+                self.errors += 1
+                self.last_error = err
+            if not report.read_bytes and not report.changed_days:
+                continue
+            self._unsaved = True
+            if reconcile and idx.agent.id not in self._events and report.read_bytes:
+                self.missed_events += 1
+                log.info("reconcile found %d unannounced bytes for agent %s", report.read_bytes, idx.agent.id)
+            self._note_newest(idx, report.changed_days)
+            if live:
+                recent = {d for d in report.changed_days if d >= self.today - timedelta(days=1)}
+                if recent:
+                    self.dirty |= recent
+                    if self.dirty_since is None:
+                        self.dirty_since = time.time()
+                    self.on_activity(self.dirty_since)
+        self._events.clear()
+
+    def _note_newest(self, idx: AgentIndex, days: set[date]) -> None:
+        for d in days:
+            for s in idx.sources.values():
+                part = s.summary.days.get(d)
+                if part is not None and part.last_ms > self.newest_ms:
+                    self.newest_ms = part.last_ms
+
+    # -- writing --
+
+    def _flush(self) -> None:
+        days, self.dirty, self.dirty_since = self.dirty, set(), None
+        for day in sorted(days):
+            for idx in self.indexes.values():
+                v = backfill.view(self.target, idx, only=day)
+                if day not in v.days:
+                    continue
+                backfill.write_day(self.target, v, day, lock_timeout=10.0)
+                self.last_write = time.time()
+                if self.newest_ms:
+                    self.last_write_lag = max(0.0, self.last_write - self.newest_ms / 1000)
+
+    def _checkpoint(self, force: bool = False) -> None:
+        if not (self._unsaved or force):
+            return
+        for idx in self.indexes.values():
+            path = sync.cache_path(self.target.state_dir, idx.agent)
+            try:
+                statefile.private_dir(path.parent)
+                statefile.write_json(path, idx.to_json())
+            except OSError as e:
+                self.errors += 1
+                self.last_error = f"cannot write checkpoint {path}: {e}"
+        self._unsaved = False
+        self._last_checkpoint = time.monotonic()
+
+    def set_target(self, target: Target) -> None:
+        """Adopt a reloaded config (called on the engine thread through a `call` request)."""
+        zone_changed = target.zone.key != self.target.zone.key
+        self.target = target
+        if zone_changed:
+            self.clock = DayClock(target.zone)
+            self.indexes.clear()  # day buckets depend on the zone: rebuild
+        self._publish()
+
+    # -- status --
+
+    def _publish(self) -> None:
+        today = self.today
+        msgs = 0
+        files = 0
+        for idx in self.indexes.values():
+            files += len(idx.sources)
+            d = idx.day_count(today)
+            msgs += d
+        now = time.time()
+        status = {
+            "running": True,
+            "pid": os.getpid(),
+            "started_at": _iso(self.started_at),
+            "uptime": round(now - self.started_at, 1),
+            "caught_up": self.caught_up,
+            "agents": sorted(self.indexes),
+            "files": files,
+            "today": today.isoformat(),
+            "messages_today": msgs,
+            "last_write": _iso(self.last_write) if self.last_write else None,
+            "last_write_lag_seconds": round(self.last_write_lag, 3) if self.last_write_lag is not None else None,
+            "newest_message": _iso(self.newest_ms / 1000) if self.newest_ms else None,
+            "errors": self.errors,
+            "last_error": self.last_error,
+            "missed_events": self.missed_events,
+            "timezone": self.target.zone.key,
+        }
+        status.update(self.extra_status())
+        self.status = status
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).astimezone().isoformat(timespec="seconds")
+

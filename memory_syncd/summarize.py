@@ -1,0 +1,187 @@
+"""The optional LLM narrative of a day, through the Anthropic SDK (imported lazily: everything else works
+without it).
+
+Owns the summary input (built from a redacted DaySnapshot, noise already out, user requests first), the
+prompt, chunking of days too big for one request, and the per-day record in the state dir
+(`summaries/<agent>/<day>.json`: input hash, text or error, when) that makes a re-run with unchanged input
+free and makes the nightly job run once per day however often it fires.
+
+Invariants: the request body is built only from redacted text and passed through `redact` once more
+before sending; a failure leaves the memory file as it was (the text is stored only on success, and the
+block is re-rendered from the store).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from memory_syncd import statefile
+from memory_syncd.config import LLMConfig
+from memory_syncd.content import DaySnapshot
+from memory_syncd.errors import LLMUnavailable
+from memory_syncd.redact import redact
+
+PROMPT_VERSION = "1"
+SYSTEM = (
+    "You write the daily memory of an AI agent. A future session of the same agent will read your text at "
+    "start-up, knowing nothing else about this day. Write a compact narrative in Markdown (no title): "
+    "what the user asked for and what was done, decisions made and why, facts learned (names, numbers, "
+    "identifiers, paths), people and projects involved, model switches, and open threads or follow-ups. "
+    "Prefer concrete details over generalities. Never invent anything that is not in the notes. "
+    "Secrets appear as [REDACTED-…]; keep them redacted."
+)
+CHUNK_PROMPT = "Notes on part {i} of {n} of the day {day}. Summarize this part as terse bullet notes:\n\n{text}"
+DAY_PROMPT = "Transcript notes of {day} ({weekday}). Write the day's memory.\n\n{text}"
+COMBINE_PROMPT = "Notes on the parts of {day} ({weekday}), in order. Write the day's memory from them.\n\n{text}"
+
+Send = Callable[[str, str], str]  # (system, user message) -> reply text
+
+
+@dataclass(frozen=True)
+class Outcome:
+    day: date
+    text: str | None
+    skipped: bool  # input unchanged since the last successful summary: no request made
+    requests: int
+
+
+def input_text(snap: DaySnapshot) -> str:
+    """The day as plain text for the model: requests first, then exchanges, switches, tools and files."""
+    hm = lambda ts: snap.local(ts).strftime("%H:%M")  # noqa: E731 - a local one-liner reads best here
+    out = [f"Agent: {snap.agent}; {snap.messages} messages; time zone {snap.zone}"]
+    requests = [f"- {hm(t.ts_ms)} {t.request}" for t in snap.turns if t.request]
+    if requests:
+        out += ["", "User requests:", *requests]
+    out += ["", "Exchanges:"]
+    for t in snap.turns:
+        if t.request:
+            out.append(f"[{hm(t.ts_ms)}] user: {t.request}")
+        for a in t.answers:
+            out.append(f"[{hm(t.ts_ms)}] agent: {a}")
+        if t.tools:
+            out.append(f"[{hm(t.ts_ms)}] tools: {', '.join(t.tools)}")
+    if snap.switches:
+        out += ["", "Model switches:"] + [f"- {hm(ts)} {a} -> {b}" for ts, _, a, b in snap.switches]
+    if snap.files:
+        out += ["", "Files touched:"] + [f"- {p} ({', '.join(h)})" for p, h in snap.files]
+    if snap.commands:
+        out += ["", "Commands run:"] + [f"- {c}" for c in snap.commands]
+    return "\n".join(out)
+
+
+def chunks(text: str, budget: int) -> list[str]:
+    """Split on line boundaries into pieces of at most `budget` characters (a longer line is cut)."""
+    parts: list[str] = []
+    cur: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        while len(line) > budget:
+            parts.extend(["\n".join(cur)] if cur else [])
+            cur, size = [], 0
+            parts.append(line[:budget])
+            line = line[budget:]
+        if size + len(line) + 1 > budget and cur:
+            parts.append("\n".join(cur))
+            cur, size = [], 0
+        cur.append(line)
+        size += len(line) + 1
+    if cur:
+        parts.append("\n".join(cur))
+    return parts
+
+
+def summarize(snap: DaySnapshot, cfg: LLMConfig, send: Send, store_dir: Path, *, force: bool = False) -> Outcome:
+    """Summarize the day unless its input is unchanged since the last success; store and return the text."""
+    text = redact(input_text(snap))
+    digest = hashlib.sha256(f"{PROMPT_VERSION}\0{cfg.model}\0{text}".encode()).hexdigest()
+    path = record_path(store_dir, snap.agent, snap.day)
+    old = statefile.read_json(path)
+    if not force and isinstance(old, dict) and old.get("hash") == digest and old.get("text"):
+        return Outcome(snap.day, str(old["text"]), True, 0)
+    weekday = snap.day.strftime("%A")
+    pieces = chunks(text, cfg.input_budget_chars)
+    try:
+        if len(pieces) == 1:
+            summary = send(SYSTEM, DAY_PROMPT.format(day=snap.day, weekday=weekday, text=pieces[0]))
+            n = 1
+        else:
+            notes = [send(SYSTEM, CHUNK_PROMPT.format(i=i + 1, n=len(pieces), day=snap.day, text=p))
+                     for i, p in enumerate(pieces)]
+            joined = "\n\n".join(f"Part {i + 1}:\n{t}" for i, t in enumerate(notes))
+            summary = send(SYSTEM, COMBINE_PROMPT.format(day=snap.day, weekday=weekday,
+                                                         text=chunks(joined, cfg.input_budget_chars)[0]))
+            n = len(pieces) + 1
+    except LLMUnavailable as e:
+        if not (isinstance(old, dict) and old.get("text")):  # never replace a good summary by a failure
+            attempts = int(old.get("attempts", 0) or 0) + 1 if isinstance(old, dict) else 1
+            record(store_dir, snap.agent, snap.day,
+                   {"hash": None, "text": None, "error": str(e), "attempts": attempts})
+        raise
+    summary = redact(summary.strip())
+    record(store_dir, snap.agent, snap.day, {"hash": digest, "text": summary, "error": None, "model": cfg.model})
+    return Outcome(snap.day, summary, False, n)
+
+
+def record_path(store_dir: Path, agent: str, day: date) -> Path:
+    return store_dir / "summaries" / agent / f"{day.isoformat()}.json"
+
+
+def record(store_dir: Path, agent: str, day: date, value: dict[str, Any]) -> None:
+    path = record_path(store_dir, agent, day)
+    statefile.private_dir(path.parent)
+    statefile.write_json(path, {**value, "day": day.isoformat(), "at": time.time()})
+
+
+def stored_text(store_dir: Path, agent: str, day: date) -> str | None:
+    """The last successful summary of a day, for rendering it into the block."""
+    v = statefile.read_json(record_path(store_dir, agent, day))
+    return str(v["text"]) if isinstance(v, dict) and v.get("text") else None
+
+
+def stored_record(store_dir: Path, agent: str, day: date) -> dict[str, Any] | None:
+    v = statefile.read_json(record_path(store_dir, agent, day))
+    return v if isinstance(v, dict) else None
+
+
+def check_available(env: Mapping[str, str]) -> None:
+    """Raise LLMUnavailable naming what is missing: the package, or the key."""
+    try:
+        import anthropic  # noqa: F401
+    except ImportError:
+        raise LLMUnavailable("LLM summaries need the anthropic package: pip install 'memory-syncd[llm]'") from None
+    if not (env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")):
+        raise LLMUnavailable("LLM summaries need an API key: set ANTHROPIC_API_KEY")
+
+
+def anthropic_sender(cfg: LLMConfig, env: Mapping[str, str] | None = None) -> Send:
+    """A `Send` backed by the real SDK. It honours ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL, and retries
+    429/529 and other transient failures itself with backoff (`max_retries`), each try bounded by the
+    configured timeout."""
+    env = os.environ if env is None else env
+    check_available(env)
+    import anthropic
+
+    client = anthropic.Anthropic(timeout=cfg.timeout_seconds, max_retries=cfg.max_retries)
+
+    def send(system: str, user: str) -> str:
+        try:
+            msg = client.messages.create(model=cfg.model, max_tokens=cfg.max_tokens, system=system,
+                                         messages=[{"role": "user", "content": redact(user)}])
+        except anthropic.APIStatusError as e:
+            raise LLMUnavailable(f"Anthropic API error {e.status_code}: {_brief(e.message)}") from None
+        except anthropic.APIConnectionError as e:
+            raise LLMUnavailable(f"cannot reach the Anthropic API: {_brief(str(e))}") from None
+        return "".join(getattr(b, "text", "") for b in msg.content)
+
+    return send
+
+
+def _brief(text: str) -> str:
+    return " ".join(str(text).split())[:200]

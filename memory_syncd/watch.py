@@ -1,0 +1,138 @@
+"""File-system watching: watchdog observers on each agent's sessions dir and SQLite store dir, and the
+health checks that make up for watchdog failing silently.
+
+Owns the observer's lifecycle. The handler only posts "agent X changed" to the engine and never raises
+(an exception there would kill the observer thread). `check()` runs on a timer: it rebuilds the observer
+when a thread died, a watched dir was deleted or replaced, or a dir that was missing has appeared; when
+building fails with ENOSPC/EMFILE (inotify limits) it falls back to polling, which the engine does by
+stat-scanning on a short timer — the same reconcile path that already catches missed events.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from memory_syncd.sources import Kind, classify
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Watch:
+    agent: str
+    path: Path  # a sessions dir, or the dir holding the SQLite store
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, agent: str, notify: Callable[[str], None]) -> None:
+        self.agent = agent
+        self.notify = notify
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            if event.event_type in ("opened", "closed_no_write"):
+                return
+            name = os.path.basename(os.fsdecode(event.dest_path or event.src_path))
+            if classify(name) is not Kind.SKIP or "sqlite" in name or event.is_directory:
+                self.notify(self.agent)
+        except Exception:  # never let the observer thread die
+            log.exception("file event handler failed")
+
+
+class Watcher:
+    """Keeps one observer over a set of directories healthy. Not thread-safe: call from one thread."""
+
+    def __init__(self, notify: Callable[[str], None]) -> None:
+        self.notify = notify
+        self.mode = "starting"  # inotify (or the platform's native API), polling, degraded
+        self.reason = ""
+        self._observer: object | None = None
+        self._watched: dict[Watch, tuple[int, int]] = {}
+        self._wanted: list[Watch] = []
+        self.rebuilds = 0
+
+    def watch(self, wanted: Iterable[Watch]) -> None:
+        self._wanted = list(dict.fromkeys(wanted))
+        self.check()
+
+    def check(self) -> None:
+        """Rebuild the observer if anything about it is off; fall back to polling if that fails."""
+        if self.mode in ("polling", "degraded"):
+            return
+        if self._healthy():
+            return
+        self._rebuild()
+
+    def _healthy(self) -> bool:
+        obs = self._observer
+        if obs is None or not obs.is_alive():  # type: ignore[attr-defined]
+            return False
+        if not all(e.is_alive() for e in obs.emitters):  # type: ignore[attr-defined]
+            return False
+        present = {w: _ident(w.path) for w in self._wanted}
+        return {w: i for w, i in present.items() if i is not None} == self._watched
+
+    def _rebuild(self) -> None:
+        self.stop()
+        observer = Observer()
+        watched: dict[Watch, tuple[int, int]] = {}
+        try:
+            for w in self._wanted:
+                ident = _ident(w.path)
+                if ident is None:
+                    continue  # not there yet: the next check schedules it once it appears
+                observer.schedule(_Handler(w.agent, self.notify), str(w.path), recursive=False)
+                watched[w] = ident
+            observer.start()
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EMFILE, errno.ENFILE):
+                self._fallback(f"inotify limit reached ({os.strerror(e.errno)}); raise "
+                               "fs.inotify.max_user_watches / max_user_instances")
+                return
+            raise
+        if self._observer is not None:
+            self.rebuilds += 1
+            for w in watched:
+                self.notify(w.agent)  # anything written while nobody watched is read now
+        self._observer = observer
+        self._watched = watched
+        self.mode = "inotify" if os.uname().sysname == "Linux" else "native"
+        self.reason = ""
+
+    def _fallback(self, reason: str) -> None:
+        log.warning("falling back to polling: %s", reason)
+        self.stop()
+        self.mode = "polling"
+        self.reason = reason
+
+    def degrade(self, reason: str) -> None:
+        """Events keep going missing although the observer looks alive: stop trusting it."""
+        self._fallback(reason)
+        self.mode = "degraded"
+
+    def stop(self) -> None:
+        obs = self._observer
+        self._observer = None
+        self._watched = {}
+        if obs is not None:
+            try:
+                obs.stop()  # type: ignore[attr-defined]
+                obs.join(timeout=2)  # type: ignore[attr-defined]
+            except Exception:  # a dead observer may fail to stop; it is dropped either way
+                log.debug("observer stop failed", exc_info=True)
+
+
+def _ident(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
