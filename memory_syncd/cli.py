@@ -25,20 +25,22 @@ if TYPE_CHECKING:
     from memory_syncd.summarize import Send
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Readability is checked by the code that opens the file, so its error (and exit code) is ours, not Click's.
+PATH = click.Path(path_type=Path, readable=False)
 
 
 def common_options(f: F) -> F:
     """Options every command accepts after its name."""
     opts = [
-        click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+        click.option("--config", "config_path", type=PATH, default=None,
                      help="Config file (default: $MEMORY_SYNCD_CONFIG, else ~/.config/memory-syncd/config.toml)."),
         click.option("--agent", "agents", multiple=True, help="Only this agent (repeatable)."),
-        click.option("--sessions-dir", type=click.Path(path_type=Path), default=None,
+        click.option("--sessions-dir", type=PATH, default=None,
                      help="Read this sessions dir instead of discovering agents (needs --memory-dir)."),
-        click.option("--memory-dir", type=click.Path(path_type=Path), default=None,
+        click.option("--memory-dir", type=PATH, default=None,
                      help="Write and compare against this memory dir."),
         click.option("--timezone", default=None, help="IANA zone that decides which day a message belongs to."),
-        click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+        click.option("--state-dir", type=PATH, default=None,
                      help="memory-syncd's own state dir (default: $XDG_STATE_HOME/memory-syncd)."),
     ]
     for opt in reversed(opts):
@@ -89,6 +91,8 @@ def cli(verbose: bool) -> None:
     """Keep an OpenClaw agent's daily memory files in step with its session transcripts."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="memory-syncd: %(levelname)s: %(message)s", stream=sys.stderr)
+    # APScheduler logs every job run at INFO: far too chatty for a daemon whose jobs tick every second.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @cli.command()
@@ -367,7 +371,7 @@ def _config_for_service(config_path: Path | None) -> Path:
 
 @service.command("install")
 @_service_options
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None, help="Config file to run with.")
+@click.option("--config", "config_path", type=PATH, default=None, help="Config file to run with.")
 @click.option("--no-start", is_flag=True, help="Only write the file; do not enable or start the service.")
 def service_install(systemd: bool, launchd: bool, config_path: Path | None, no_start: bool) -> None:
     """Write the unit/plist for this installation and enable and start it.
@@ -398,7 +402,7 @@ def service_uninstall(systemd: bool, launchd: bool, no_stop: bool) -> None:
 
 @service.command("print")
 @_service_options
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None, help="Config file to run with.")
+@click.option("--config", "config_path", type=PATH, default=None, help="Config file to run with.")
 def service_print(systemd: bool, launchd: bool, config_path: Path | None) -> None:
     """Print the unit/plist that `service install` would write.
 
@@ -413,8 +417,12 @@ def service_print(systemd: bool, launchd: bool, config_path: Path | None) -> Non
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line on stderr."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        click.echo("memory-syncd: missing command (try `memory-syncd --help`)", err=True)
+        sys.exit(2)
     try:
-        cli.main(args=argv, prog_name="memory-syncd", standalone_mode=False)
+        cli.main(args=args, prog_name="memory-syncd", standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.exceptions.Abort:

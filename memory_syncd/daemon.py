@@ -161,6 +161,7 @@ class Daemon:
         self.scheduler.start()
 
     def _ready(self) -> None:
+        self._health()  # start watching now, not at the first health tick
         notify(f"READY=1\nSTATUS=watching {len(self.engine.indexes)} agent(s)")
         log.info("caught up; watching %d agent(s)", len(self.engine.indexes))
         if self.send is not None:

@@ -39,7 +39,7 @@ from memory_syncd.tail import Identity, TailState
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 1
+SCHEMA = 2  # bump whenever message keys or the saved layout change
 PARTIAL = "partial last line"
 
 

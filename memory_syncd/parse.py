@@ -36,9 +36,10 @@ MAX_TS_MS = 7_258_118_400_000  # 2200-01-01
 
 PSEUDO_MODELS = frozenset({"delivery-mirror", "gateway-injected", "acp-runtime"})
 
-# Hash at most this much of a message's bytes: head and tail plus the length identify a message well
-# enough, and hashing a 20 MB tool result whole would cost as much as parsing it.
-_KEY_SPAN = 32 * 1024
+# Hash at most this much from each end of a message's bytes: head and tail (which hold the role,
+# the content's start and end and the timestamp) plus the length identify a message well enough, and
+# hashing big tool results whole would cost a good part of parsing them.
+_KEY_SPAN = 4 * 1024
 
 
 class SkipReason(StrEnum):
@@ -166,14 +167,14 @@ def message_key(raw: bytes, msg: dict[str, Any]) -> int:
                           default=str).encode()
     else:
         body = raw[at:].rstrip()
-    h = hashlib.blake2b(digest_size=8)
+    h = hashlib.sha256()  # hardware-accelerated on current CPUs; faster than blake2b here
     if len(body) > 2 * _KEY_SPAN:
         h.update(body[:_KEY_SPAN])
         h.update(body[-_KEY_SPAN:])
         h.update(len(body).to_bytes(8, "little"))
     else:
         h.update(body)
-    return int.from_bytes(h.digest(), "little") >> 1  # fits a signed 64-bit slot in SQLite or arrays
+    return int.from_bytes(h.digest()[:8], "little") >> 1  # fits a signed 64-bit slot in SQLite or arrays
 
 
 def _model_name(provider: object, model: object) -> str | None:

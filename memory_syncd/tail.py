@@ -105,38 +105,39 @@ def _at_line_start(f: BinaryIO, state: TailState) -> bool:
 def read_lines(f: BinaryIO, state: TailState, max_line: int, report: ReadReport) -> Iterator[Line]:
     """Yield the complete lines after `state.offset`, advancing `state` as each is consumed.
 
-    Stopping the iteration early is safe: the state then points just past the last line yielded."""
+    Stopping the iteration early is safe: the state then points just past the last line yielded. An
+    unterminated line is held as a list of chunks and joined once, so a long line costs linear time."""
     f.seek(state.offset)
-    pending = b""  # bytes of a line not yet terminated
-    pos = state.offset  # file offset of pending[0]
+    parts: list[bytes] = []  # pieces of a line not yet terminated
+    held = 0  # their total length
+    base = state.offset  # file offset of chunk[0]
     while True:
         chunk = f.read(_CHUNK)
         if not chunk:
             return
-        buf = pending + chunk if pending else chunk
         start = 0
-        while True:
-            nl = buf.find(b"\n", start)
-            if nl < 0:
-                break
-            line_start = start
-            start = nl + 1
+        while (nl := chunk.find(b"\n", start)) >= 0:
+            length = held + nl - start
             if state.skipping:
                 state.skipping = False
-                state.offset = pos + start
-            elif nl - line_start > max_line:
+            elif length > max_line:
                 report.too_long += 1
-                state.offset = pos + start
             else:
-                state.offset = pos + start
-                yield Line(pos + line_start, buf[line_start:nl])
-        pending = buf[start:]
-        pos += start
-        if len(pending) > max_line:
-            # Drop what we hold of an over-long line; its remainder is skipped up to the next newline.
+                data = b"".join((*parts, chunk[start:nl])) if parts else chunk[start:nl]
+                state.offset = base + nl + 1
+                yield Line(base + start - held, data)
+            parts, held = [], 0
+            start = nl + 1
+            state.offset = base + start
+        if start < len(chunk):
             if not state.skipping:
-                report.too_long += 1
-            state.skipping = True
-            pos += len(pending)
-            state.offset = pos
-            pending = b""
+                parts.append(chunk[start:] if start else chunk)
+                held += len(chunk) - start
+                if held > max_line:
+                    # Drop what we hold of an over-long line; the rest is skipped up to its newline.
+                    report.too_long += 1
+                    state.skipping = True
+                    parts, held = [], 0
+            if state.skipping:
+                state.offset = base + len(chunk)
+        base += len(chunk)

@@ -85,7 +85,6 @@ def test_missing_state_dir_env(isolated_env: Path, monkeypatch: pytest.MonkeyPat
     assert code == 1 and "no OpenClaw agents found under /nonexistent/openclaw" in err
 
 
-@pytest.mark.xfail(strict=True, reason="cli.main prints Click's whole help for a missing command (cli.py)")
 def test_missing_command_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     one_line_error(capsys)
 
