@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from memory_syncd import __version__, config, sync
+from memory_syncd import __version__, config, present, sync
 from memory_syncd.errors import MemorySyncError, UsageError
 from memory_syncd.target import Target, resolve
 
@@ -110,25 +110,13 @@ def compare(as_json: bool, include_today: bool, **kw: Any) -> None:
     if as_json:
         print_json(result.to_json())
     else:
-        click.echo(render_comparison(result))
-    report_skipped(result.skipped)
+        click.echo(present.comparison(result))
+    warn(present.skipped(result.skipped))
 
 
-def render_comparison(result: sync.Comparison) -> str:
-    covered = sum(d.status == "covered" for d in result.days)
-    lines = [f"time zone {result.timezone}; coverage {result.coverage:g}% "
-             f"({covered} of {len(result.days)} days covered)"]
-    if result.days:
-        lines.append(f"{'date':<12}{'agent':<12}{'messages':>9}{'memory':>10}  status")
-        for d in result.days:
-            lines.append(f"{d.date.isoformat():<12}{d.agent:<12}{d.messages:>9}{d.memory_bytes:>9}B  {d.status}")
-    return "\n".join(lines)
-
-
-def report_skipped(skipped: dict[str, int]) -> None:
-    if skipped:
-        parts = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
-        click.echo(f"skipped: {parts}", err=True)
+def warn(line: str | None) -> None:
+    if line:
+        click.echo(line, err=True)
 
 
 @cli.command()
@@ -149,11 +137,8 @@ def transitions(on: str | None, since: str | None, as_json: bool, **kw: Any) -> 
     rows = sync.transitions(target, indexes, since=day or start, until=day)
     if as_json:
         print_json([r.to_json() for r in rows])
-        return
-    if not rows:
-        click.echo("no model transitions")
-    for r in rows:
-        click.echo(f"{r.time.isoformat(timespec='seconds')}  {r.session}  {r.from_model} -> {r.to_model}")
+    else:
+        click.echo(present.transitions(rows))
 
 
 @cli.command()
@@ -190,17 +175,9 @@ def backfill(today: bool, on: str | None, since: str | None, until: str | None, 
         results = run_backfill(target, indexes, sel, today=today_in(target), dry_run=dry_run,
                                send=send, progress=bar)
     if as_json:
-        print_json([{"agent": r.agent, "date": r.day.isoformat(), "messages": r.messages, "before": r.before,
-                     "action": r.action, "path": str(r.path) if r.path else None, "bytes": r.bytes}
-                    for r in results])
-        return
-    for r in results:
-        where = f"  {r.path}" if r.path else ""
-        click.echo(f"{r.day.isoformat()}  {r.agent:<10} {r.messages:>6} msgs  {r.before:<8} -> {r.action}{where}")
-        if r.note:
-            click.echo(f"  {r.note}", err=True)
-    written = sum(r.action in ("created", "updated") for r in results)
-    click.echo(f"{len(results)} days considered, {written} written" + (" (dry run)" if dry_run else ""))
+        print_json(present.backfill_json(results))
+    else:
+        click.echo(present.backfill(results, dry_run))
 
 
 def llm_sender(target: Target) -> Send:
@@ -318,25 +295,8 @@ def status(as_json: bool, **kw: Any) -> None:
         raise e
     if as_json:
         print_json(reply)
-        return
-    click.echo(render_status(reply))
-
-
-def render_status(s: dict[str, Any]) -> str:
-    lines = [f"running (pid {s.get('pid')}) since {s.get('started_at')}, up {s.get('uptime')} s"]
-    lines.append(f"watching {len(s.get('agents', []))} agent(s), {s.get('files')} files; "
-                 f"watch mode {s.get('watch_mode')}" + (f" ({s['watch_note']})" if s.get("watch_note") else ""))
-    lines.append(f"today {s.get('today')}: {s.get('messages_today')} messages; last write {s.get('last_write')}"
-                 + (f" ({s['last_write_lag_seconds']} s behind the newest message)"
-                    if s.get("last_write_lag_seconds") is not None else ""))
-    lines.append(f"errors {s.get('errors')}" + (f"; last: {s['last_error']}" if s.get("last_error") else ""))
-    if s.get("last_summary"):
-        lines.append(f"last summary: {s['last_summary']}")
-    jobs = s.get("next_jobs") or {}
-    if jobs:
-        lines.append("next: " + ", ".join(f"{k} {v}" for k, v in sorted(jobs.items()) if k in
-                                          ("midnight", "nightly", "reconcile", "flush")))
-    return "\n".join(lines)
+    else:
+        click.echo(present.status(reply))
 
 
 @cli.group()
@@ -358,17 +318,6 @@ def _service_options(f: F) -> F:
     return f
 
 
-def _config_for_service(config_path: Path | None) -> Path:
-    """The config the service will run with; created (all defaults) if it does not exist yet."""
-    path = (config_path or config.default_config_path(os.environ)).expanduser().absolute()
-    config.load(path if path.exists() else None, os.environ)  # a broken config is reported now, not at start
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("# memory-syncd configuration: every key is optional; see config.example.toml.\n")
-        click.echo(f"created {path} (all defaults)")
-    return path
-
-
 @service.command("install")
 @_service_options
 @click.option("--config", "config_path", type=PATH, default=None, help="Config file to run with.")
@@ -381,7 +330,9 @@ def service_install(systemd: bool, launchd: bool, config_path: Path | None, no_s
     from memory_syncd import service as svc
 
     kind = _service_kind(systemd, launchd)
-    conf = _config_for_service(config_path)
+    conf, created = config.ensure_file(config_path or config.default_config_path(os.environ), os.environ)
+    if created:
+        click.echo(f"created {conf} (all defaults; see config.example.toml)")
     for line in svc.install(kind, home=Path.home(), exe=svc.resolve_exe(), config=conf, start=not no_start):
         click.echo(line)
 

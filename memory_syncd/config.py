@@ -201,3 +201,15 @@ def _validate(cfg: Config, problems: list[str]) -> None:
 def parse_clock(text: str) -> time:
     hh, mm = text.split(":")
     return time(int(hh), int(mm))
+
+
+def ensure_file(path: Path, env: Mapping[str, str]) -> tuple[Path, bool]:
+    """The absolute config path a service will run with, validated; an empty (all defaults) file is
+    created if there is none yet, since the daemon stops on a missing named config. Return (path, created)."""
+    path = path.expanduser().absolute()
+    load(path if path.exists() else None, env)  # a broken config is reported now, not at service start
+    if path.exists():
+        return path, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# memory-syncd configuration: every key is optional; see config.example.toml.\n")
+    return path, True

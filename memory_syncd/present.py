@@ -1,0 +1,75 @@
+"""How results look on a terminal: plain functions from result values to text or JSON-ready values.
+
+Kept apart from `cli.py` so the commands stay a parse-call-print sequence, and so the text the README and
+SKILL.md show is produced in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from memory_syncd.backfill import DayResult
+from memory_syncd.sync import Comparison, TransitionRow
+
+
+def comparison(result: Comparison) -> str:
+    covered = sum(d.status == "covered" for d in result.days)
+    lines = [f"time zone {result.timezone}; coverage {result.coverage:g}% "
+             f"({covered} of {len(result.days)} days covered)"]
+    if result.days:
+        lines.append(f"{'date':<12}{'agent':<12}{'messages':>9}{'memory':>10}  status")
+        for d in result.days:
+            lines.append(f"{d.date.isoformat():<12}{d.agent:<12}{d.messages:>9}{d.memory_bytes:>9}B  {d.status}")
+    return "\n".join(lines)
+
+
+def skipped(counts: Mapping[str, int]) -> str | None:
+    """One stderr line for what was passed over, or None."""
+    if not counts:
+        return None
+    return "skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(counts.items()))
+
+
+def transitions(rows: Iterable[TransitionRow]) -> str:
+    lines = [f"{r.time.isoformat(timespec='seconds')}  {r.session}  {r.from_model} -> {r.to_model}" for r in rows]
+    return "\n".join(lines) if lines else "no model transitions"
+
+
+def backfill_json(results: Iterable[DayResult]) -> list[dict[str, Any]]:
+    return [{"agent": r.agent, "date": r.day.isoformat(), "messages": r.messages, "before": r.before,
+             "action": r.action, "path": str(r.path) if r.path else None, "bytes": r.bytes,
+             "note": r.note or None} for r in results]
+
+
+def backfill(results: list[DayResult], dry_run: bool) -> str:
+    lines = []
+    for r in results:
+        where = f"  {r.path}" if r.path else ""
+        lines.append(f"{r.day.isoformat()}  {r.agent:<10} {r.messages:>6} msgs  {r.before:<8} -> {r.action}{where}")
+        if r.note:
+            lines.append(f"  {r.note}")
+    written = sum(r.action in ("created", "updated") for r in results)
+    lines.append(f"{len(results)} days considered, {written} written" + (" (dry run)" if dry_run else ""))
+    return "\n".join(lines)
+
+
+def status(s: Mapping[str, Any]) -> str:
+    lines = [f"running (pid {s.get('pid')}) since {s.get('started_at')}, up {s.get('uptime')} s"]
+    note = f" ({s['watch_note']})" if s.get("watch_note") else ""
+    lines.append(f"watching {len(s.get('agents', []))} agent(s), {s.get('files')} files; "
+                 f"watch mode {s.get('watch_mode')}{note}")
+    lag = s.get("last_write_lag_seconds")
+    lines.append(f"today {s.get('today')}: {s.get('messages_today')} messages; last write {s.get('last_write')}"
+                 + (f" ({lag} s behind the newest message)" if lag is not None else ""))
+    lines.append(f"errors {s.get('errors')}" + (f"; last: {s['last_error']}" if s.get("last_error") else ""))
+    lines.append(f"summaries {s.get('summary')}")
+    last = s.get("last_summary")
+    if isinstance(last, Mapping):
+        outcome = "ok" if last.get("ok") else f"failed: {last.get('error')}"
+        lines.append(f"last summary: {last.get('day')} ({last.get('agent')}) at {last.get('at')}: {outcome}")
+    jobs = s.get("next_jobs") or {}
+    shown = [f"{k} {v}" for k, v in sorted(jobs.items()) if k in ("midnight", "nightly", "flush")]
+    if shown:
+        lines.append("next: " + ", ".join(shown))
+    return "\n".join(lines)
