@@ -268,6 +268,9 @@ def run(**kw: Any) -> None:
 
     if not logging.getLogger().isEnabledFor(logging.INFO):
         logging.getLogger().setLevel(logging.INFO)
+    env_file = config.default_config_path(os.environ).parent / "env"
+    for key, value in config.env_file_values(env_file).items():
+        os.environ.setdefault(key, value)  # the real environment wins
     args = dict(kw)
     discovering = kw.get("sessions_dir") is None
     target = load_target(kw, wait=True)

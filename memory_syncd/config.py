@@ -213,3 +213,24 @@ def ensure_file(path: Path, env: Mapping[str, str]) -> tuple[Path, bool]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# memory-syncd configuration: every key is optional; see config.example.toml.\n")
     return path, True
+
+
+def env_file_values(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of the service's env file (`~/.config/memory-syncd/env`), so a LaunchAgent — which
+    has no EnvironmentFile= — gets ANTHROPIC_API_KEY the same way the systemd unit does. Comments, blank
+    lines and `export ` prefixes are allowed; quotes around a value are removed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out
