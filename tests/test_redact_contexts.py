@@ -1,0 +1,177 @@
+"""Where secrets hide in transcripts: JSON strings (escaped quotes, literal `\\n`), Python reprs, shell and
+curl commands, PEM blocks of every flavour however wrapped, the very start and end of the text; and the
+engine's invariants: only secret bytes change, markers are never re-matched, counts are reported."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from redact_corpus import planted_cases, transcript_text
+
+from memory_syncd.redact import KINDS_BY_NAME, engine, redact, redact_report, render_shape
+
+GHP = "ghp_" + render_shape("<B62:36>", random.Random(1))
+PW = "Tr0ub4dor-3xq"
+RAND = render_shape("<B62:32>", random.Random(2))
+
+
+def _pem(label: str, rng: random.Random, lines: int = 6) -> tuple[str, list[str]]:
+    tail = " BLOCK" if label == "PGP " else ""
+    body = [render_shape("<B64:64>", rng) for _ in range(lines)] + [render_shape("<B64:20>", rng) + "=="]
+    return (f"-----BEGIN {label}PRIVATE KEY{tail}-----\n" + "\n".join(body)
+            + f"\n-----END {label}PRIVATE KEY{tail}-----"), body
+
+
+@pytest.mark.parametrize("text,kind", [
+    ('{\\"api_key\\": \\"' + RAND + '\\"}', "API-KEY"),
+    ('{"content": "{\\"token\\": \\"' + GHP + '\\"}"}', "GITHUB-PAT"),
+    ('"stdout": "GITHUB_TOKEN=' + GHP + '\\nDEBUG=1\\n"', "GITHUB-PAT"),
+    ('"tokens": "' + GHP + "\\n" + GHP.replace("ghp_", "gho_") + '"', "GITHUB-OAUTH-TOKEN"),
+    ("{'type': 'text', 'text': 'export DB_PASSWORD=" + PW + "\\n'}", "PASSWORD"),
+    ('{\\\\\\"password\\\\\\": \\\\\\"' + PW + '\\\\\\"}', "PASSWORD"),
+    ("curl -H 'Authorization: Bearer " + RAND + "' https://api.example.com", "BEARER-TOKEN"),
+    ('curl -sS -H "x-api-key: ' + RAND + '" https://api.example.com', "API-KEY"),
+    ("curl -u deploy:" + PW + " https://ci.example.com", "CURL-USER-PASSWORD"),
+    ("$ PGPASSWORD='" + PW + "' psql -h db -U app", "PASSWORD"),
+    ("docker run -e API_KEY=" + RAND + " app:latest", "API-KEY"),
+    ("mysql -h db -u root -p'" + PW + "' shop", "CLI-PASSWORD"),
+    ("sshpass -p " + PW + " ssh deploy@10.0.0.5", "CLI-PASSWORD"),
+    ("https://api.telegram.org/bot123456789:AA" + render_shape("<B64U:33>", random.Random(3)) + "/getMe",
+     "TELEGRAM-BOT-TOKEN"),
+    ("git push https://x-access-token:" + GHP + "@github.com/org/repo.git", "GITHUB-PAT"),
+    ("postgresql+psycopg://app:p@ss:w0rd!@db.internal:5432/app", "POSTGRES-PASSWORD"),
+    ("redis://default:" + PW + "@cache:6379/0", "REDIS-PASSWORD"),
+    ("[mysqld]\npassword = " + PW, "PASSWORD"),
+    ("<add key=\"ApiKey\" value=\"x\"/><password>" + PW + "</password>", "PASSWORD"),
+    ("$client_secret = '" + RAND + "';", "SECRET"),
+    ("'password' => '" + PW + "',", "PASSWORD"),
+    ("apiKey := \"" + RAND + "\"", "API-KEY"),
+    ("API_TOKEN ?= " + RAND, "TOKEN"),
+    ("GET /v1/items?api_key=" + RAND + "&page=2", "API-KEY"),
+    ("myapp --db-password " + PW + " --verbose", "PASSWORD"),
+    ("$env:OPENAI_API_KEY = \"" + RAND + "\"", "API-KEY"),
+    ("my password is " + PW, "PASSWORD"),
+    ("machine api.github.com login maya password " + PW, "PASSWORD"),
+    ('requests.get(url, auth=("maya", "' + PW + '"))', "PASSWORD"),
+    ("Cookie: theme=dark; sessionid=" + RAND + "; lang=en", "SESSION-COOKIE"),
+    ("- name: STRIPE_KEY\n  value: \"" + RAND + "\"", "API-KEY"),
+    ('{"name": "SLACK_TOKEN", "value": "' + RAND + '"}', "TOKEN"),
+    ("password: correct horse battery staple\nuser: maya", "PASSWORD"),
+    ("aws_access_key_id,aws_secret_access_key\nAKIA" + render_shape("<B32:16>", random.Random(4)) + ","
+     + render_shape("<B64:40>", random.Random(5)), "AWS-SECRET-ACCESS-KEY"),
+])
+def test_secret_in_context_is_replaced(text: str, kind: str) -> None:
+    out = redact(text)
+    assert f"[REDACTED-{kind}]" in out, out
+    for secret in (GHP, PW, RAND):
+        assert secret not in out
+
+
+@pytest.mark.parametrize("label", ["RSA ", "EC ", "DSA ", "OPENSSH ", "", "ENCRYPTED ", "PGP "])
+@pytest.mark.parametrize("form", ["plain", "crlf", "json", "double-json", "repr", "joined", "truncated",
+                                  "indented"])
+def test_pem_blocks_of_every_flavour_and_wrapping(label: str, form: str) -> None:
+    pem, body = _pem(label, random.Random(label + form))
+    if form == "crlf":
+        pem = pem.replace("\n", "\r\n")
+    elif form == "json":
+        pem = json.dumps({"private_key": pem})
+    elif form == "double-json":
+        pem = json.dumps({"content": json.dumps({"private_key": pem})})
+    elif form == "repr":
+        pem = repr({"text": pem})
+    elif form == "joined":
+        pem = pem.replace("\n", " ")  # newlines lost, body wrapped by spaces
+    elif form == "truncated":
+        pem = pem.split("-----END")[0].rstrip() + "\n... (output truncated)"
+    elif form == "indented":
+        pem = "key: |\n" + "\n".join("  " + line for line in pem.splitlines())
+    out, counts = redact_report(f"before\n{pem}\nafter")
+    assert counts.get("PRIVATE-KEY") == 1, out
+    assert not any(line in out for line in body), out
+    assert out.startswith("before") and out.rstrip().endswith("after")
+
+
+def test_ssh2_and_putty_keys() -> None:
+    rng = random.Random(9)
+    ssh2 = ("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: \"rsa-key\"\n"
+            + "\n".join(render_shape("<B64:64>", rng) for _ in range(4)) + "\n---- END SSH2 ENCRYPTED PRIVATE KEY ----")
+    out = redact(ssh2)
+    assert out == "[REDACTED-PRIVATE-KEY]"
+    bare = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" + render_shape("<B64:40>", rng)
+    assert redact(f"body: {bare}") == "body: [REDACTED-PRIVATE-KEY]"
+    ppk = KINDS_BY_NAME["PUTTY-PRIVATE-KEY"].context.replace("{}", render_shape(
+        KINDS_BY_NAME["PUTTY-PRIVATE-KEY"].shape, rng))
+    private_line = ppk.split("Private-Lines: 1\n")[1].split("\n")[0]
+    out = redact(f"$ cat id.ppk\n{ppk}\n$ ")
+    assert private_line not in out and out.startswith("$ cat id.ppk\n[REDACTED-PUTTY-PRIVATE-KEY]")
+
+
+def test_public_keys_and_certificates_stay() -> None:
+    rng = random.Random(10)
+    for label in ("PUBLIC KEY", "CERTIFICATE", "RSA PUBLIC KEY", "OPENSSH PUBLIC KEY"):
+        text = f"-----BEGIN {label}-----\n{render_shape('<B64:64>', rng)}\n-----END {label}-----\n"
+        assert redact(text) == text
+
+
+@pytest.mark.parametrize("where", ["start", "end", "alone"])
+def test_secret_at_the_edges_of_the_text(where: str) -> None:
+    text = {"start": f"{GHP} is the token", "end": f"the token is {GHP}", "alone": GHP}[where]
+    out = redact(text)
+    assert GHP not in out and "[REDACTED-GITHUB-PAT]" in out
+
+
+def test_only_the_secret_bytes_change() -> None:
+    text = f"  \tprefix ünïcödé → NAME={GHP}\r\n  suffix 🙂 \x00 end"
+    out = redact(text)
+    assert out == text.replace(GHP, "[REDACTED-GITHUB-PAT]")
+
+
+def test_report_counts_each_kind() -> None:
+    text = f"a={GHP}\nb={GHP}\nDB_PASSWORD={PW}\npostgres://u:{PW}@h/db"
+    out, counts = redact_report(text)
+    assert counts == {"GITHUB-PAT": 2, "PASSWORD": 1, "POSTGRES-PASSWORD": 1}
+    assert out.count("[REDACTED-") == 4
+
+
+def test_markers_are_never_matched_again() -> None:
+    for text in ("password=[REDACTED-PASSWORD]", "Authorization: Bearer [REDACTED-BEARER-TOKEN]",
+                 "postgres://u:[REDACTED-POSTGRES-PASSWORD]@h/db", "token: \"[REDACTED-GITHUB-PAT]\"",
+                 "[REDACTED-PRIVATE-KEY]" * 3):
+        assert redact(text) == text
+
+
+def test_redaction_is_idempotent_on_the_planted_corpus() -> None:
+    for case in planted_cases(seed=21, per_context=1):
+        once = redact(case.text)
+        assert redact(once) == once, case
+
+
+def test_non_ascii_text_whose_lowercase_is_longer() -> None:
+    """`'İ'.lower()` is two characters: keyword rules then run case-insensitively on the original."""
+    text = f"İstanbul ofisi: DB_PASSWORD={PW} ve Authorization: Bearer {RAND} İ"
+    out = redact(text)
+    assert PW not in out and RAND not in out
+    assert out.startswith("İstanbul ofisi: DB_PASSWORD=[REDACTED-PASSWORD]") and out.endswith(" İ")
+
+
+def test_run_prefilter_and_direct_scan_agree() -> None:
+    text = transcript_text(seed=4, size=300_000)
+    starts, pieces, _blobs = engine._runs(text)
+    assert engine._token_hits(text, (starts, pieces)) == engine._token_hits(text)
+
+
+def test_short_and_long_keyword_rules_agree() -> None:
+    for case in planted_cases(seed=22, per_context=1):
+        short = {(h.start, h.end, h.kind) for h in engine._text_hits(case.text, short=True)}
+        long = {(h.start, h.end, h.kind) for h in engine._text_hits(case.text, short=False)}
+        assert short == long, case
+
+
+def test_base64_blobs_are_skipped_but_their_neighbours_are_not() -> None:
+    blob = render_shape("<B64:6000>", random.Random(6))
+    text = f'{{"data": "{blob}", "api_key": "{RAND}", "auth": "Bearer {GHP}"}}'
+    out = redact(text)
+    assert blob in out and RAND not in out and GHP not in out
