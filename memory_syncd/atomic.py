@@ -70,7 +70,7 @@ class WriteResult(enum.Enum):
 class WritePolicy:
     """Bounds for one `replace`. The defaults suit the daemon; tests shorten them or turn features off."""
 
-    attempts: int = 12  # read-merge-swap rounds before WriteConflict
+    attempts: int = 40  # read-merge-swap rounds before WriteConflict (a busy 2-core box needs many)
     settle_timeout: float = 1.0  # longest wait for another writer to close the file (before and after)
     settle_quiet: float = 0.05  # without the lease probe: how long a replaced file must stop changing
     exchange: bool = True  # use renameat2(RENAME_EXCHANGE) where the system has it
@@ -118,7 +118,7 @@ class _Replace:
         for attempt in range(self.policy.attempts):
             if attempt:
                 # Jitter so we don't run in lockstep with a periodic writer.
-                time.sleep(random.uniform(0.5, 1.0) * min(0.002 * attempt, 0.02))
+                time.sleep(random.uniform(0.5, 1.0) * min(0.003 * attempt, 0.05))
             seen = self._open()
             try:
                 if self._attempt(seen):
