@@ -22,13 +22,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from memory_syncd import statefile
+from memory_syncd import nightly, statefile
 from memory_syncd.config import LLMConfig
 from memory_syncd.content import DaySnapshot
 from memory_syncd.errors import LLMUnavailable
 from memory_syncd.redact import redact
 
 PROMPT_VERSION = "1"
+MAX_RETRY_WAIT = 60.0  # seconds; the SDK otherwise sleeps as long as a 429/529's retry-after asks, even hours
 SYSTEM = (
     "You write the daily memory of an AI agent. A future session of the same agent will read your text at "
     "start-up, knowing nothing else about this day. Write a compact narrative in Markdown (no title): "
@@ -54,7 +55,10 @@ class Outcome:
 
 def input_text(snap: DaySnapshot) -> str:
     """The day as plain text for the model: requests first, then exchanges, switches, tools and files."""
-    hm = lambda ts: snap.local(ts).strftime("%H:%M")  # noqa: E731 - a local one-liner reads best here
+
+    def hm(ts: int) -> str:
+        return snap.local(ts).strftime("%H:%M")
+
     out = [f"Agent: {snap.agent}; {snap.messages} messages; time zone {snap.zone}"]
     requests = [f"- {hm(t.ts_ms)} {t.request}" for t in snap.turns if t.request]
     if requests:
@@ -104,6 +108,9 @@ def summarize(snap: DaySnapshot, cfg: LLMConfig, send: Send, store_dir: Path, *,
     path = record_path(store_dir, snap.agent, snap.day)
     old = statefile.read_json(path)
     if not force and isinstance(old, dict) and old.get("hash") == digest and old.get("text"):
+        if float(old.get("at", 0) or 0) < nightly.day_end(snap.day, snap.zone) <= time.time():
+            # made while the day was still going, and nothing came after: it is the final one after all
+            record(store_dir, snap.agent, snap.day, {k: v for k, v in old.items() if k not in ("day", "at")})
         return Outcome(snap.day, str(old["text"]), True, 0)
     weekday = snap.day.strftime("%A")
     pieces = chunks(text, cfg.input_budget_chars)
@@ -114,10 +121,13 @@ def summarize(snap: DaySnapshot, cfg: LLMConfig, send: Send, store_dir: Path, *,
         else:
             notes = [send(SYSTEM, CHUNK_PROMPT.format(i=i + 1, n=len(pieces), day=snap.day, text=p))
                      for i, p in enumerate(pieces)]
-            joined = "\n\n".join(f"Part {i + 1}:\n{t}" for i, t in enumerate(notes))
-            summary = send(SYSTEM, COMBINE_PROMPT.format(day=snap.day, weekday=weekday,
-                                                         text=chunks(joined, cfg.input_budget_chars)[0]))
+            # Every part gets an even share of the budget, so the end of the day is not cut off.
+            share = max(80, cfg.input_budget_chars // len(notes) - len(f"Part {len(notes)}:\n\n\n"))
+            joined = "\n\n".join(f"Part {i + 1}:\n{_clip(t.strip(), share)}" for i, t in enumerate(notes))
+            summary = send(SYSTEM, COMBINE_PROMPT.format(day=snap.day, weekday=weekday, text=joined))
             n = len(pieces) + 1
+        if not summary.strip():  # stored as a success it would leave the day without one, retried hourly
+            raise LLMUnavailable("the model replied without any text")
     except LLMUnavailable as e:
         if not (isinstance(old, dict) and old.get("text")):  # never replace a good summary by a failure
             attempts = int(old.get("attempts", 0) or 0) + 1 if isinstance(old, dict) else 1
@@ -163,24 +173,54 @@ def check_available(env: Mapping[str, str]) -> None:
 def anthropic_sender(cfg: LLMConfig, env: Mapping[str, str] | None = None) -> Send:
     """A `Send` backed by the real SDK. It honours ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL, and retries
     429/529 and other transient failures itself with backoff (`max_retries`), each try bounded by the
-    configured timeout."""
+    configured timeout and each wait by MAX_RETRY_WAIT. Every failure is raised as LLMUnavailable."""
     env = os.environ if env is None else env
     check_available(env)
     import anthropic
 
-    client = anthropic.Anthropic(timeout=cfg.timeout_seconds, max_retries=cfg.max_retries)
+    client = anthropic.Anthropic(timeout=cfg.timeout_seconds, max_retries=cfg.max_retries,
+                                 http_client=anthropic.DefaultHttpxClient(event_hooks={"response": [_cap_retry_wait]}))
 
     def send(system: str, user: str) -> str:
         try:
             msg = client.messages.create(model=cfg.model, max_tokens=cfg.max_tokens, system=system,
                                          messages=[{"role": "user", "content": redact(user)}])
         except anthropic.APIStatusError as e:
-            raise LLMUnavailable(f"Anthropic API error {e.status_code}: {_brief(e.message)}") from None
+            raise LLMUnavailable(f"Anthropic API error {e.status_code}: {_api_message(e.body, e.message)}"
+                                 + (" (check ANTHROPIC_API_KEY)" if e.status_code == 401 else "")) from None
         except anthropic.APIConnectionError as e:
             raise LLMUnavailable(f"cannot reach the Anthropic API: {_brief(str(e))}") from None
-        return "".join(getattr(b, "text", "") for b in msg.content)
+        except (anthropic.APIError, ValueError) as e:  # a 200 that is no Messages reply (a proxy's page)
+            raise LLMUnavailable(f"unreadable reply from the Anthropic API: {_brief(str(e))}") from None
+        blocks = msg.content if isinstance(msg.content, list) else []
+        return "".join(getattr(b, "text", "") for b in blocks)
 
     return send
+
+
+def _cap_retry_wait(response: Any) -> None:
+    """httpx response hook: shorten a retry-after wait the SDK would honour in full to MAX_RETRY_WAIT."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = response.headers.get(name)
+        if value is None:
+            continue
+        try:
+            wait = float(value) * scale
+        except ValueError:  # an HTTP date: take it as long
+            wait = MAX_RETRY_WAIT
+        response.headers["retry-after-ms"] = str(int(max(0.0, min(wait, MAX_RETRY_WAIT)) * 1000))
+        return
+
+
+def _api_message(body: object, fallback: str) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return _brief(f"{error.get('type', 'error')}: {error['message']}")
+    return _brief(fallback)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _brief(text: str) -> str:
