@@ -24,6 +24,7 @@ from memory_syncd.statefile import private_dir
 log = logging.getLogger(__name__)
 
 MAX_REQUEST = 64 * 1024
+MAX_CLIENTS = 16  # connections served at once
 
 
 def socket_path(state_dir: Path) -> Path:
@@ -49,6 +50,7 @@ class Server:
         self.sock.listen(16)
         self.sock.settimeout(0.5)
         self._stop = threading.Event()
+        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
         self.thread = threading.Thread(target=self._serve, name="control", daemon=True)
 
     def start(self) -> None:
@@ -64,11 +66,23 @@ class Server:
                 if self._stop.is_set():
                     return
                 continue
+            # Each client on its own thread: one that connects and then says nothing must not make
+            # everyone else's `status` time out behind it.
+            if not self._slots.acquire(blocking=False):
+                conn.close()  # that many stuck clients: refuse rather than pile up threads
+                continue
+            threading.Thread(target=self._client, args=(conn,), name="control-client", daemon=True).start()
+
+    def _client(self, conn: socket.socket) -> None:
+        try:
             with conn:
-                try:
-                    self._answer(conn)
-                except Exception:  # a bad client never takes the server down
-                    log.exception("control request failed")
+                self._answer(conn)
+        except OSError as e:  # timed out or hung up: the client's problem, not ours
+            log.debug("control client dropped: %s", e)
+        except Exception:  # a bad client never takes the server down
+            log.exception("control request failed")
+        finally:
+            self._slots.release()
 
     def _answer(self, conn: socket.socket) -> None:
         conn.settimeout(2.0)

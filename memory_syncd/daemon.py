@@ -5,6 +5,11 @@ Threads: the engine (owns all state), watchdog's observer (posts "changed"), APS
 "flush", "rescan", "finalize"; checks health), the control server (reads published status), and the main
 thread, which only waits for signals and applies config reloads.
 
+Watch health: every HEALTH_SECONDS the watcher is checked (dead threads, deleted or replaced dirs, dirs
+that appeared) and rebuilt; file events that went missing although it looked fine also rebuild it, and if
+they keep going missing it is abandoned for polling ("degraded": no sd_notify watchdog pings, so a service
+manager restarts us). Polling, for that or for inotify limits, is a stat scan every poll_seconds.
+
 Scheduling notes: APScheduler's default misfire grace (1 s) silently drops a job the machine slept
 through, and its sleeps do not count suspended time; so jobs here get generous grace, coalesce, and the
 engine itself notices a new day on every loop rather than trusting the midnight job alone.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import signal
@@ -39,6 +45,8 @@ log = logging.getLogger(__name__)
 
 HEALTH_SECONDS = 2.0  # also how quickly a sessions dir that appears gets watched
 STALL_SECONDS = 30.0  # an engine loop older than this is unhealthy: no watchdog ping
+MISS_LIMIT = 3  # missed-event findings within MISS_WINDOW_SCANS reconcile intervals before polling
+MISS_WINDOW_SCANS = 10
 
 
 def notify(message: str, env: Mapping[str, str] | None = None) -> bool:
@@ -55,6 +63,17 @@ def notify(message: str, env: Mapping[str, str] | None = None) -> bool:
         log.debug("sd_notify failed: %s", e)
         return False
     return True
+
+
+def watchdog_usec(env: Mapping[str, str]) -> int:
+    """systemd's watchdog interval (µs), or 0 if there is none for us (sd_watchdog_enabled(3): WATCHDOG_PID,
+    when set, must be our pid)."""
+    try:
+        usec = int(env.get("WATCHDOG_USEC", "0") or 0)
+        pid = int(env.get("WATCHDOG_PID", "0") or 0)
+    except ValueError:
+        return 0
+    return usec if usec > 0 and pid in (0, os.getpid()) else 0
 
 
 class InstanceLock:
@@ -91,10 +110,13 @@ class Daemon:
         self._wall = time.time()
         self._mono = time.monotonic()
         self._watch_list: tuple[Watch, ...] = ()
+        self._health_lock = threading.Lock()  # _health runs on the scheduler and, once, on the engine thread
+        self._misses_seen = 0
+        self._miss_times: list[float] = []
         self.engine.on_activity = self._schedule_flush
         self.engine.on_ready = self._ready
         self.engine.extra_status = self._extra_status
-        self.watchdog_usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+        self.watchdog_usec = watchdog_usec(os.environ)
         self.llm_off: str | None = None
         self.send: summarize.Send | None = None
         try:
@@ -107,6 +129,7 @@ class Daemon:
     # -- lifecycle --
 
     def run(self) -> int:
+        self._install_signals()  # first: an early SIGHUP's default action would kill us
         state = private_dir(self.target.state_dir)
         lock = InstanceLock(state)
         server = None
@@ -114,7 +137,6 @@ class Daemon:
             server = control.Server(state, self._handle)
             server.start()
             engine_thread = threading.Thread(target=self.engine.run, name="engine", daemon=True)
-            self._install_signals()
             engine_thread.start()
             self._start_scheduler()
             while not self.stop_event.wait(0.2):
@@ -184,8 +206,8 @@ class Daemon:
         snaps = []
         for idx in self.engine.indexes.values():
             have = {d for s in idx.sources.values() for d in s.summary.days if d < now.date()}
-            for day in nightly.due(now, slot, have, lambda d, a=idx.agent.id: summarize.stored_record(
-                    target.state_dir, a, d)):
+            record = functools.partial(summarize.stored_record, target.state_dir, idx.agent.id)
+            for day in nightly.due(now, slot, have, record):
                 snaps.append(backfill.snapshot(target, backfill.view(target, idx, only=day), day))
         if not snaps:
             self._summarizing.release()
@@ -209,7 +231,7 @@ class Daemon:
                     self.last_summary = {"agent": snap.agent, "day": snap.day.isoformat(),
                                          "at": datetime.now(target.zone).isoformat(timespec="seconds"),
                                          "ok": False, "error": str(e)}
-                    self.engine.post(Req("call", fn=lambda e=e: self._set_error(f"summary failed: {e}")))
+                    self.engine.post(Req("call", fn=functools.partial(self._set_error, f"summary failed: {e}")))
         finally:
             self._summarizing.release()
 
@@ -221,8 +243,15 @@ class Daemon:
             log.error("%s", msg)
             self.engine.post(Req("call", fn=lambda: self._set_error(msg)))
             return
+        old = self.target.cfg.daemon
         self.target = target
         self.engine.post(Req("call", fn=lambda: self.engine.set_target(target)))
+        new = target.cfg.daemon
+        # Interval jobs keep the interval they were added with: re-add those whose interval changed.
+        if new.reconcile_seconds != old.reconcile_seconds:
+            self.scheduler.reschedule_job("reconcile", trigger="interval", seconds=new.reconcile_seconds)
+        if new.poll_seconds != old.poll_seconds and self.scheduler.get_job("poll") is not None:
+            self.scheduler.reschedule_job("poll", trigger="interval", seconds=new.poll_seconds)
         log.info("config reloaded")
 
     def _set_error(self, msg: str) -> None:
@@ -246,16 +275,8 @@ class Daemon:
         self.engine.post(Req("finalize", day=yesterday))
 
     def _health(self) -> None:
-        wanted = tuple(w for a in self.engine.status.get("watch", []) for w in [Watch(a[0], Path(a[1]))])
-        if wanted != self._watch_list:
-            self._watch_list = wanted
-            self.watcher.watch(wanted)
-        else:
-            self.watcher.check()
-        if self.watcher.mode in ("polling", "degraded"):
-            self.engine.post(Req("rescan"))  # polling: the stat scan runs on this short timer
-        elif self.engine.missed_events >= 3 and self.watcher.rebuilds >= 3:
-            self.watcher.degrade("file events keep going missing; polling instead")
+        with self._health_lock:  # the Watcher is not thread-safe
+            self._check_watcher()
         # A jump between wall and monotonic time means the machine slept or the clock moved.
         wall, mono = time.time(), time.monotonic()
         if abs((wall - self._wall) - (mono - self._mono)) > 30:
@@ -263,6 +284,40 @@ class Daemon:
             self.scheduler.wakeup()
             self.engine.post(Req("rescan"))
         self._wall, self._mono = wall, mono
+
+    def _check_watcher(self) -> None:
+        wanted = tuple(w for a in self.engine.status.get("watch", []) for w in [Watch(a[0], Path(a[1]))])
+        if wanted != self._watch_list:
+            self._watch_list = wanted
+            self.watcher.watch(wanted)
+        else:
+            self.watcher.check()
+        self._check_misses()
+        if self.watcher.mode in ("polling", "degraded") and self.scheduler.get_job("poll") is None:
+            # Without file events the stat scan is the watcher: run it every poll_seconds.
+            self.scheduler.add_job(self._poll, "interval", seconds=self.target.cfg.daemon.poll_seconds, id="poll",
+                                   replace_existing=True)
+            self.engine.post(Req("rescan"))
+
+    def _check_misses(self) -> None:
+        """Events the observer missed although it looked alive: rebuild it; if misses recur within
+        MISS_WINDOW_SCANS reconcile intervals MISS_LIMIT times, stop trusting file events at all."""
+        misses = self.engine.missed_events
+        if misses <= self._misses_seen or self.watcher.mode in ("polling", "degraded"):
+            self._misses_seen = misses
+            return
+        self._misses_seen = misses
+        now = time.monotonic()
+        window = MISS_WINDOW_SCANS * self.target.cfg.daemon.reconcile_seconds
+        self._miss_times = [t for t in self._miss_times if now - t < window] + [now]
+        if len(self._miss_times) >= MISS_LIMIT:
+            self.watcher.degrade("file events keep going missing; polling instead")
+        else:
+            log.info("file events went missing; rebuilding the observer")
+            self.watcher.rebuild()
+
+    def _poll(self) -> None:
+        self.engine.post(Req("rescan"))
 
     def healthy(self) -> bool:
         stalled = time.monotonic() - self.engine.beat > STALL_SECONDS and self.engine.caught_up

@@ -10,7 +10,12 @@ Invariants:
   whatever grew, and counts such reads as missed events.
 - Progress is checkpointed (offsets and per-day keys, atomically) after ingestion, so a restart resumes
   without a rescan; replaying from an older checkpoint never double counts (key sets).
-- Only today and yesterday are rewritten automatically; start-up catch-up writes today once.
+- Only today and yesterday are rewritten automatically; start-up catch-up writes today once. A day whose
+  write fails stays dirty and is retried with backoff, without waiting for a new message.
+- A scan that finds data no file event announced only counts as a missed event if no event follows
+  within EVENT_GRACE (an event may trail its write); the daemon's health check acts on real misses.
+- At start, what killed writes left behind is cleaned: checkpoint temp files, and memory-dir temp files
+  (memfile.sweep, under the writer lock).
 """
 
 from __future__ import annotations
@@ -19,18 +24,23 @@ import logging
 import os
 import queue
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from memory_syncd import backfill, statefile, sync
+from memory_syncd import backfill, memfile, statefile, sync
+from memory_syncd.errors import MemorySyncError
 from memory_syncd.ingest import AgentIndex
 from memory_syncd.parse import DayClock
-from memory_syncd.sources import discover, select
+from memory_syncd.sources import discover
 from memory_syncd.target import Target
 
 log = logging.getLogger(__name__)
+
+EVENT_GRACE = 1.0  # seconds an event may trail the write it announces before we call it missed
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class Engine:
         self.errors = 0
         self.last_error: str | None = None
         self.missed_events = 0
+        self.bytes_read = 0  # since start: 0 after a restart over unchanged files means nothing was re-read
+        self.resets = 0  # files found truncated, replaced or rewritten (re-read from byte 0)
         self.last_write: float | None = None
         self.last_write_lag: float | None = None
         self.newest_ms = 0
@@ -63,8 +75,13 @@ class Engine:
         self.dirty_since: float | None = None
         self.today = self._today()
         self._events: set[str] = set()
+        # Agents a scan found unannounced bytes for, and when. Their event may just be late (written a
+        # moment before the scan): only if none comes within EVENT_GRACE was it really missed.
+        self._suspects: dict[str, float] = {}
         self._unsaved = False
         self._last_checkpoint = 0.0
+        self._retry_at = 0.0  # monotonic time of the next try of a failed write (0: none pending)
+        self._retry_delay = 0.0
         self.extra_status: Callable[[], dict[str, Any]] = dict
         self.status: dict[str, Any] = {}
         self._publish()
@@ -81,7 +98,7 @@ class Engine:
         self._guard(self._catch_up)
         self.caught_up = True
         self._publish()
-        self.on_ready()
+        self._guard(self.on_ready)  # a failure there (say, no inotify) must not end the engine thread
         while True:
             try:
                 first = self.queue.get(timeout=1.0)
@@ -104,11 +121,18 @@ class Engine:
 
     def _idle(self) -> None:
         self.beat = time.monotonic()
+        for agent, since in list(self._suspects.items()):
+            if self.beat - since >= EVENT_GRACE:
+                del self._suspects[agent]
+                self.missed_events += 1
+                log.info("file events for agent %s went missing: a scan found data no event announced", agent)
         today = self._today()
         if today != self.today:
             # Midnight (or a wake-up after it): yesterday gets its final version.
             self.dirty.add(self.today)
             self.today = today
+            self._guard(self._flush)
+        elif self._retry_at and time.monotonic() >= self._retry_at:
             self._guard(self._flush)
         if self._unsaved and time.monotonic() - self._last_checkpoint >= self.target.cfg.daemon.checkpoint_seconds:
             self._checkpoint()
@@ -117,6 +141,8 @@ class Engine:
     def _handle(self, batch: list[Req]) -> None:
         changed = {r.agent for r in batch if r.kind == "changed"}
         self._events |= changed
+        for agent in changed:
+            self._suspects.pop(agent, None)
         if any(r.kind == "rescan" for r in batch):
             self._guard(lambda: self._ingest(None, reconcile=True))
         elif changed:
@@ -137,6 +163,12 @@ class Engine:
             self.last_error = f"{datetime.now(UTC).isoformat(timespec='seconds')} {e}"
             log.exception("engine step failed")
 
+    def _error(self, msg: str) -> None:
+        """Count and show an expected failure (no traceback: the message says it all)."""
+        log.error("%s", msg)
+        self.errors += 1
+        self.last_error = f"{datetime.now(UTC).isoformat(timespec='seconds')} {msg}"
+
     def _today(self) -> date:
         return datetime.now(self.target.zone).date()
 
@@ -144,10 +176,13 @@ class Engine:
 
     def _agents(self) -> list[AgentIndex]:
         if self.discovering:
-            found = select(discover(os.environ, self.target.cfg.openclaw_state_dir), self.target.cfg.agents, None)
+            # Filtered, not `select`ed: an agent named with --agent that does not exist yet is waited for
+            # (picked up when it appears), not an error on every scan.
+            wanted = {w.lower() for w in self.target.cfg.agents}
+            found = discover(os.environ, self.target.cfg.openclaw_state_dir)
             mem = {a.id: a for a in self.target.agents}
             for a in found:
-                if a.id not in self.indexes:
+                if a.id not in self.indexes and (not wanted or a.id in wanted):
                     a = mem.get(a.id, a)
                     self._add(a)
         else:
@@ -162,8 +197,23 @@ class Engine:
         if isinstance(saved, dict):
             idx.load_json(saved)
         self.indexes[agent.id] = idx
+        self._sweep(agent.memory_dir)
+
+    def _sweep(self, memory_dir: Path) -> None:
+        """Temp files a killed memory-file write left behind: deleted, or kept as conflict copies when they
+        hold lines the target lacks (memfile.sweep, under the writer lock as it requires)."""
+        if not memory_dir.is_dir():
+            return
+        try:
+            with memfile.writer_lock(memory_dir, timeout=5.0):
+                memfile.sweep(memory_dir)
+        except (MemorySyncError, OSError) as e:
+            self._error(f"cannot clean up {memory_dir}: {e}")
 
     def _load_checkpoints(self) -> None:
+        cache = self.target.state_dir / "cache"
+        if statefile.sweep_temp(cache):
+            log.info("removed temp files a killed checkpoint write left in %s", cache)
         self._guard(self._agents)
 
     def _catch_up(self) -> None:
@@ -177,6 +227,8 @@ class Engine:
             if only is not None and idx.agent.id not in only:
                 continue
             report = idx.refresh(self.clock)
+            self.bytes_read += report.read_bytes
+            self.resets += report.resets
             for err in report.errors:
                 self.errors += 1
                 self.last_error = err
@@ -184,8 +236,8 @@ class Engine:
                 continue
             self._unsaved = True
             if reconcile and idx.agent.id not in self._events and report.read_bytes:
-                self.missed_events += 1
-                log.info("reconcile found %d unannounced bytes for agent %s", report.read_bytes, idx.agent.id)
+                self._suspects.setdefault(idx.agent.id, time.monotonic())
+                log.debug("scan found %d unannounced bytes for agent %s", report.read_bytes, idx.agent.id)
             self._note_newest(idx, report.changed_days)
             if live:
                 recent = {d for d in report.changed_days if d >= self.today - timedelta(days=1)}
@@ -206,16 +258,30 @@ class Engine:
     # -- writing --
 
     def _flush(self) -> None:
+        """Write the dirty days. A day whose write fails stays dirty and is retried with backoff (1 s,
+        doubling to a minute), even if no new message comes to trigger it."""
         days, self.dirty, self.dirty_since = self.dirty, set(), None
+        failed: set[date] = set()
         for day in sorted(days):
             for idx in self.indexes.values():
                 v = backfill.view(self.target, idx, only=day)
                 if day not in v.days:
                     continue
-                backfill.write_day(self.target, v, day, lock_timeout=10.0)
+                try:
+                    backfill.write_day(self.target, v, day, lock_timeout=10.0)
+                except (MemorySyncError, OSError) as e:
+                    failed.add(day)
+                    self._error(f"cannot write {day} of agent {idx.agent.id}: {e}")
+                    continue
                 self.last_write = time.time()
                 if self.newest_ms:
                     self.last_write_lag = max(0.0, self.last_write - self.newest_ms / 1000)
+        if failed:
+            self.dirty |= failed
+            self._retry_delay = min(60.0, self._retry_delay * 2) if self._retry_delay else 1.0
+            self._retry_at = time.monotonic() + self._retry_delay
+        else:
+            self._retry_delay, self._retry_at = 0.0, 0.0
 
     def _checkpoint(self, force: bool = False) -> None:
         if not (self._unsaved or force):
@@ -233,11 +299,17 @@ class Engine:
 
     def set_target(self, target: Target) -> None:
         """Adopt a reloaded config (called on the engine thread through a `call` request)."""
-        zone_changed = target.zone.key != self.target.zone.key
+        rebuild = (target.zone.key != self.target.zone.key
+                   or target.cfg.max_line_bytes != self.target.cfg.max_line_bytes)
         self.target = target
-        if zone_changed:
+        if rebuild:  # day buckets depend on the zone, skipped lines on the cap: read everything again
             self.clock = DayClock(target.zone)
-            self.indexes.clear()  # day buckets depend on the zone: rebuild
+            self.indexes.clear()
+            self.today = self._today()
+            self._ingest(None, reconcile=False, live=False)
+        # Today's block is rewritten under the new settings (write mode, budget, zone) right away.
+        self.dirty.add(self.today)
+        self._flush()
         self._publish()
 
     # -- status --
@@ -246,8 +318,10 @@ class Engine:
         today = self.today
         msgs = 0
         files = 0
+        skipped: Counter[str] = Counter()
         for idx in self.indexes.values():
             files += len(idx.sources)
+            skipped.update(idx.skipped())
             d = idx.day_count(today)
             msgs += d
         now = time.time()
@@ -267,6 +341,9 @@ class Engine:
             "errors": self.errors,
             "last_error": self.last_error,
             "missed_events": self.missed_events,
+            "bytes_read": self.bytes_read,
+            "resets": self.resets,
+            "skipped": dict(skipped),
             "timezone": self.target.zone.key,
         }
         status.update(self.extra_status())

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,25 @@ def read_json(path: Path) -> Any:
             return json.loads(f.read())
     except (OSError, ValueError):
         return None
+
+
+def sweep_temp(directory: Path, max_age: float = 60.0) -> int:
+    """Delete temp files that `write_bytes` calls killed mid-way left in `directory` (those older than
+    `max_age` seconds, so another process's write in progress is left alone); return how many went."""
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    cutoff = time.time() - max_age
+    for e in entries:
+        if not (e.name.startswith(".") and e.name.endswith(".tmp")):
+            continue
+        with contextlib.suppress(OSError):
+            if e.is_file(follow_symlinks=False) and e.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(e.path)
+                removed += 1
+    return removed
 
 
 def write_json(path: Path, value: Any) -> None:

@@ -71,6 +71,11 @@ class Watcher:
             return
         self._rebuild()
 
+    def rebuild(self) -> None:
+        """Start over with a fresh observer (file events went missing although it looked healthy)."""
+        if self.mode not in ("polling", "degraded"):
+            self._rebuild()
+
     def _healthy(self) -> bool:
         obs = self._observer
         if obs is None or not obs.is_alive():  # type: ignore[attr-defined]
@@ -81,10 +86,12 @@ class Watcher:
         return {w: i for w, i in present.items() if i is not None} == self._watched
 
     def _rebuild(self) -> None:
+        had_observer = self._observer is not None
         self.stop()
-        observer = Observer()
+        observer: object | None = None
         watched: dict[Watch, tuple[int, int]] = {}
         try:
+            observer = Observer()  # inotify_init: EMFILE here when the instance limit is reached
             for w in self._wanted:
                 ident = _ident(w.path)
                 if ident is None:
@@ -93,19 +100,22 @@ class Watcher:
                 watched[w] = ident
             observer.start()
         except OSError as e:
+            _discard(observer)
             if e.errno in (errno.ENOSPC, errno.EMFILE, errno.ENFILE):
                 self._fallback(f"inotify limit reached ({os.strerror(e.errno)}); raise "
                                "fs.inotify.max_user_watches / max_user_instances")
                 return
             raise
-        if self._observer is not None:
+        if had_observer:
             self.rebuilds += 1
-            for w in watched:
-                self.notify(w.agent)  # anything written while nobody watched is read now
         self._observer = observer
         self._watched = watched
         self.mode = "inotify" if os.uname().sysname == "Linux" else "native"
         self.reason = ""
+        # Whatever was written while nothing watched (before the first build, between a dir's deletion
+        # and this rebuild, after it appeared) produced no event: have it read now.
+        for w in watched:
+            self.notify(w.agent)
 
     def _fallback(self, reason: str) -> None:
         log.warning("falling back to polling: %s", reason)
@@ -122,12 +132,19 @@ class Watcher:
         obs = self._observer
         self._observer = None
         self._watched = {}
-        if obs is not None:
-            try:
-                obs.stop()  # type: ignore[attr-defined]
-                obs.join(timeout=2)  # type: ignore[attr-defined]
-            except Exception:  # a dead observer may fail to stop; it is dropped either way
-                log.debug("observer stop failed", exc_info=True)
+        _discard(obs)
+
+
+def _discard(obs: object | None) -> None:
+    """Stop an observer, started or not (an unstarted one still holds an inotify fd and its reader thread)."""
+    if obs is None:
+        return
+    try:
+        obs.stop()  # type: ignore[attr-defined]
+        if obs.is_alive():  # type: ignore[attr-defined]
+            obs.join(timeout=2)  # type: ignore[attr-defined]
+    except Exception:  # a dead observer may fail to stop; it is dropped either way
+        log.debug("observer stop failed", exc_info=True)
 
 
 def _ident(path: Path) -> tuple[int, int] | None:
