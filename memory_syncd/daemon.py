@@ -33,10 +33,10 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from memory_syncd import backfill, control, nightly, summarize
+from memory_syncd import control, nightly
 from memory_syncd.config import parse_clock
 from memory_syncd.engine import Engine, Req
-from memory_syncd.errors import AlreadyRunning, LLMUnavailable, MemorySyncError
+from memory_syncd.errors import AlreadyRunning, MemorySyncError
 from memory_syncd.statefile import private_dir
 from memory_syncd.target import Target
 from memory_syncd.watch import Watch, Watcher
@@ -117,14 +117,7 @@ class Daemon:
         self.engine.on_ready = self._ready
         self.engine.extra_status = self._extra_status
         self.watchdog_usec = watchdog_usec(os.environ)
-        self.llm_off: str | None = None
-        self.send: summarize.Send | None = None
-        try:
-            self.send = summarize.anthropic_sender(target.cfg.llm)
-        except LLMUnavailable as e:
-            self.llm_off = str(e)
-        self._summarizing = threading.Lock()
-        self.last_summary: dict[str, Any] | None = None
+        self.nightly = nightly.Runner(self.engine, target.cfg.llm)
 
     # -- lifecycle --
 
@@ -173,11 +166,7 @@ class Daemon:
         self.scheduler.add_job(self._health, "interval", seconds=HEALTH_SECONDS, id="health")
         self.scheduler.add_job(self._midnight, "cron", hour=0, minute=0, second=5, id="midnight",
                                misfire_grace_time=None)
-        if self.send is not None:
-            slot = parse_clock(self.target.cfg.llm.nightly_time)
-            self.scheduler.add_job(self._nightly, "cron", hour=slot.hour, minute=slot.minute, id="nightly",
-                                   misfire_grace_time=None)
-            self.scheduler.add_job(self._nightly, "interval", seconds=300, id="summary-catch-up")
+        self._schedule_nightly()
         if self.watchdog_usec:
             self.scheduler.add_job(self._ping, "interval", seconds=max(0.5, self.watchdog_usec / 2e6), id="watchdog")
         self.scheduler.start()
@@ -186,54 +175,26 @@ class Daemon:
         self._health()  # start watching now, not at the first health tick
         notify(f"READY=1\nSTATUS=watching {len(self.engine.indexes)} agent(s)")
         log.info("caught up; watching %d agent(s)", len(self.engine.indexes))
-        if self.send is not None:
+        if self.nightly.send is not None:
             self._nightly()  # a night missed while the daemon was down is caught up now
         else:
-            log.info("nightly summaries off: %s", self.llm_off)
-
-    # -- nightly summary: the engine builds snapshots, a worker thread talks to the LLM --
+            log.info("nightly summaries off: %s", self.nightly.off)
 
     def _nightly(self) -> None:
-        self.engine.post(Req("call", fn=self._start_summaries))
+        self.engine.post(Req("call", fn=self.nightly.start))
 
-    def _start_summaries(self) -> None:
-        """On the engine thread: find due days, snapshot them, hand them to a worker."""
-        if self.send is None or not self._summarizing.acquire(blocking=False):
+    def _schedule_nightly(self) -> None:
+        """(Re)add the nightly jobs for the current LLM settings; none when summaries are off."""
+        for job in ("nightly", "summary-catch-up"):
+            if self.scheduler.get_job(job) is not None:
+                self.scheduler.remove_job(job)
+        if self.nightly.send is None:
             return
-        target = self.engine.target
-        now = datetime.now(target.zone)
-        slot = parse_clock(target.cfg.llm.nightly_time)
-        snaps = []
-        for idx in self.engine.indexes.values():
-            have = {d for s in idx.sources.values() for d in s.summary.days if d < now.date()}
-            record = functools.partial(summarize.stored_record, target.state_dir, idx.agent.id)
-            for day in nightly.due(now, slot, have, record):
-                snaps.append(backfill.snapshot(target, backfill.view(target, idx, only=day), day))
-        if not snaps:
-            self._summarizing.release()
-            return
-        threading.Thread(target=self._summarize_worker, args=(target, snaps), name="summary", daemon=True).start()
-
-    def _summarize_worker(self, target: Target, snaps: list[Any]) -> None:
-        # A daemon thread: on SIGTERM the process exits without waiting for the LLM; nothing is written
-        # until a full reply is in, and then atomically.
-        try:
-            for snap in snaps:
-                try:
-                    assert self.send is not None
-                    summarize.summarize(snap, target.cfg.llm, self.send, target.state_dir)
-                    self.last_summary = {"agent": snap.agent, "day": snap.day.isoformat(),
-                                         "at": datetime.now(target.zone).isoformat(timespec="seconds"),
-                                         "ok": True, "error": None}
-                    self.engine.post(Req("finalize", day=snap.day))
-                except LLMUnavailable as e:
-                    log.error("summary of %s failed: %s", snap.day, e)
-                    self.last_summary = {"agent": snap.agent, "day": snap.day.isoformat(),
-                                         "at": datetime.now(target.zone).isoformat(timespec="seconds"),
-                                         "ok": False, "error": str(e)}
-                    self.engine.post(Req("call", fn=functools.partial(self._set_error, f"summary failed: {e}")))
-        finally:
-            self._summarizing.release()
+        slot = parse_clock(self.target.cfg.llm.nightly_time)
+        self.scheduler.add_job(self._nightly, "cron", hour=slot.hour, minute=slot.minute, id="nightly",
+                               misfire_grace_time=None)
+        # Catch-up: a slot slept through or missed while down is made up within five minutes.
+        self.scheduler.add_job(self._nightly, "interval", seconds=300, id="summary-catch-up")
 
     def _reload(self) -> None:
         try:
@@ -241,7 +202,7 @@ class Daemon:
         except MemorySyncError as e:
             msg = f"config reload failed, keeping the old config: {e}"
             log.error("%s", msg)
-            self.engine.post(Req("call", fn=lambda: self._set_error(msg)))
+            self.engine.post(Req("call", fn=functools.partial(self.engine.note_error, msg)))
             return
         old = self.target.cfg.daemon
         self.target = target
@@ -252,11 +213,9 @@ class Daemon:
             self.scheduler.reschedule_job("reconcile", trigger="interval", seconds=new.reconcile_seconds)
         if new.poll_seconds != old.poll_seconds and self.scheduler.get_job("poll") is not None:
             self.scheduler.reschedule_job("poll", trigger="interval", seconds=new.poll_seconds)
+        self.nightly.configure(target.cfg.llm)  # a new model, key or nightly time applies from now on
+        self._schedule_nightly()
         log.info("config reloaded")
-
-    def _set_error(self, msg: str) -> None:
-        self.engine.errors += 1
-        self.engine.last_error = msg
 
     # -- jobs (scheduler threads: they only post requests and read published values) --
 
@@ -348,8 +307,8 @@ class Daemon:
             jobs = {}
         watch = [[idx.agent.id, str(p)] for idx in list(self.engine.indexes.values())
                  for p in (idx.agent.sessions_dir, idx.agent.sqlite.parent if idx.agent.sqlite else None) if p]
-        return {"summary": "on" if self.send is not None else f"off: {self.llm_off}",
-                "last_summary": self.last_summary, "watch_mode": self.watcher.mode,
+        return {"summary": "on" if self.nightly.send is not None else f"off: {self.nightly.off}",
+                "last_summary": self.nightly.last, "watch_mode": self.watcher.mode,
                 "watch_note": self.watcher.reason or None,
                 "observer_rebuilds": self.watcher.rebuilds, "next_jobs": jobs,
                 "next_summary": jobs.get("nightly"), "watch": watch}

@@ -155,6 +155,11 @@ class Engine:
         if any(r.kind in ("flush", "finalize") for r in batch):
             self._guard(self._flush)
 
+    def note_error(self, msg: str) -> None:
+        """Count an error and show it in status (engine thread only)."""
+        self.errors += 1
+        self.last_error = msg
+
     def _guard(self, fn: Callable[[], object]) -> None:
         try:
             fn()
@@ -193,7 +198,7 @@ class Engine:
 
     def _add(self, agent: Any) -> None:
         idx = AgentIndex(agent, self.target.zone.key, self.target.cfg.max_line_bytes, keep_vanished=True)
-        saved = statefile.read_json(sync.cache_path(self.target.state_dir, agent))
+        saved = statefile.read_json(sync.cache_path(self.target.state_dir, agent, "checkpoint"))
         if isinstance(saved, dict):
             idx.load_json(saved)
         self.indexes[agent.id] = idx
@@ -211,7 +216,7 @@ class Engine:
             self._error(f"cannot clean up {memory_dir}: {e}")
 
     def _load_checkpoints(self) -> None:
-        cache = self.target.state_dir / "cache"
+        cache = self.target.state_dir / "checkpoint"
         if statefile.sweep_temp(cache):
             log.info("removed temp files a killed checkpoint write left in %s", cache)
         self._guard(self._agents)
@@ -287,7 +292,7 @@ class Engine:
         if not (self._unsaved or force):
             return
         for idx in self.indexes.values():
-            path = sync.cache_path(self.target.state_dir, idx.agent)
+            path = sync.cache_path(self.target.state_dir, idx.agent, "checkpoint")
             try:
                 statefile.private_dir(path.parent)
                 statefile.write_json(path, idx.to_json())

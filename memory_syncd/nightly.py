@@ -10,9 +10,23 @@ summarized once it has a successful record made after the day ended, and never a
 
 from __future__ import annotations
 
+import functools
+import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from memory_syncd import backfill, summarize
+from memory_syncd.config import LLMConfig, parse_clock
+from memory_syncd.content import DaySnapshot
+from memory_syncd.errors import LLMUnavailable
+
+if TYPE_CHECKING:
+    from memory_syncd.engine import Engine
+    from memory_syncd.target import Target
+
+log = logging.getLogger(__name__)
 
 CATCH_UP_DAYS = 3  # after a longer absence, older days are left to `backfill --summarize`
 MAX_ATTEMPTS = 3
@@ -47,3 +61,76 @@ def due(now: datetime, slot: time, days_with_messages: Iterable[date],
 def day_end(day: date, zone: tzinfo | None) -> float:
     """The epoch time at which local `day` is over."""
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).timestamp()
+
+
+class Runner:
+    """The daemon's nightly summaries: due days are found and snapshotted on the engine thread (which owns
+    the index), and the LLM is asked on a worker thread, one batch at a time. The worker is a daemon
+    thread: on SIGTERM the process exits without waiting for the LLM, and since a summary is stored only
+    once a full reply is in (atomically), nothing is left half-written."""
+
+    def __init__(self, engine: Engine, cfg: LLMConfig) -> None:
+        self.engine = engine
+        self.send: summarize.Send | None = None
+        self.off: str | None = None
+        self.last: dict[str, Any] | None = None
+        self._busy = threading.Lock()
+        self.configure(cfg)
+
+    def configure(self, cfg: LLMConfig) -> None:
+        """(Re)build the sender for these settings; `off` says why there is none."""
+        try:
+            self.send, self.off = summarize.anthropic_sender(cfg), None
+        except LLMUnavailable as e:
+            self.send, self.off = None, str(e)
+
+    def start(self) -> None:
+        """On the engine thread: hand the due days to a worker, unless one is still busy."""
+        send = self.send
+        if send is None or not self._busy.acquire(blocking=False):
+            return
+        try:
+            target = self.engine.target
+            snaps = self._due(target)
+            if snaps:
+                threading.Thread(target=self._work, args=(target, send, snaps), name="summary", daemon=True).start()
+                return
+        except BaseException:
+            self._busy.release()
+            raise
+        self._busy.release()
+
+    def _due(self, target: Target) -> list[DaySnapshot]:
+        now = datetime.now(target.zone)
+        slot = parse_clock(target.cfg.llm.nightly_time)
+        snaps = []
+        for idx in self.engine.indexes.values():
+            have = {d for s in idx.sources.values() for d in s.summary.days if d < now.date()}
+            record = functools.partial(summarize.stored_record, target.state_dir, idx.agent.id)
+            for day in due(now, slot, have, record):
+                snaps.append(backfill.snapshot(target, backfill.view(target, idx, only=day), day))
+        return snaps
+
+    def _work(self, target: Target, send: summarize.Send, snaps: list[DaySnapshot]) -> None:
+        from memory_syncd.engine import Req
+
+        try:
+            for snap in snaps:
+                error = None
+                try:
+                    summarize.summarize(snap, target.cfg.llm, send, target.state_dir)
+                    self.engine.post(Req("finalize", day=snap.day))  # re-render the block with it
+                except LLMUnavailable as e:
+                    error = str(e)
+                    log.error("summary of %s (%s) failed: %s", snap.day, snap.agent, e)
+                except Exception as e:  # a bug or I/O error must still reach status, not kill silently
+                    error = f"{type(e).__name__}: {e}"
+                    log.exception("summary of %s (%s) failed", snap.day, snap.agent)
+                self.last = {"agent": snap.agent, "day": snap.day.isoformat(),
+                             "at": datetime.now(target.zone).isoformat(timespec="seconds"),
+                             "ok": error is None, "error": error}
+                if error is not None:
+                    self.engine.post(Req("call", fn=functools.partial(self.engine.note_error,
+                                                                      f"summary failed: {error}")))
+        finally:
+            self._busy.release()

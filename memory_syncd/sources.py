@@ -183,15 +183,17 @@ def _expand(p: str, home: Path, root: Path) -> Path:
     return root / p if not os.path.isabs(p) else Path(p)
 
 
-def select(agents: list[Agent], wanted: tuple[str, ...], memory_dir: Path | None) -> list[Agent]:
-    """Narrow to the wanted agents and apply a `--memory-dir` redirect (which needs one agent)."""
+def select(agents: list[Agent], wanted: tuple[str, ...], memory_dir: Path | None,
+           *, allow_missing: bool = False) -> list[Agent]:
+    """Narrow to the wanted agents and apply a `--memory-dir` redirect (which needs one agent).
+    `allow_missing`: a wanted agent that does not exist yet is not an error (the daemon waits for it)."""
     if wanted:
         missing = [w for w in wanted if w.lower() not in {a.id for a in agents}]
-        if missing:
+        if missing and not allow_missing:
             have = ", ".join(a.id for a in agents) or "none"
             raise UsageError(f"no agent {', '.join(missing)!s} found (agents found: {have})")
         agents = [a for a in agents if a.id in {w.lower() for w in wanted}]
-    if memory_dir is not None:
+    if memory_dir is not None and (agents or not allow_missing):
         if len(agents) != 1:
             raise UsageError(f"--memory-dir needs exactly one agent, found {len(agents)}; add --agent ID")
         a = agents[0]

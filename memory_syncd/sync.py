@@ -31,9 +31,14 @@ MEMORY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-[^/]+)?\.md$")
 Progress = Callable[[str], None]
 
 
-def cache_path(state_dir: Path, agent: Agent) -> Path:
+def cache_path(state_dir: Path, agent: Agent, kind: str = "cache") -> Path:
+    """Where an agent's saved index lives: `cache/` for one-shot commands, `checkpoint/` for the daemon.
+
+    They are kept apart because the daemon keeps the keys of vanished transcripts (a day's count never
+    drops while it runs) and the one-shot commands report what is on disk now; sharing one file would
+    let either overwrite the other's view."""
     digest = hashlib.blake2b(str(agent.sessions_dir).encode(), digest_size=6).hexdigest()
-    return state_dir / "cache" / f"{agent.id}-{digest}.json"
+    return state_dir / kind / f"{agent.id}-{digest}.json"
 
 
 def index_agents(target: Target, *, use_cache: bool = True, save: bool = True,

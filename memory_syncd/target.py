@@ -46,7 +46,7 @@ def resolve(cfg: Config, env: Mapping[str, str], *, sessions_dir: Path | None = 
             where = ", ".join(str(r) for r in roots) or _default_root_text(env, cfg)
             raise SourceError(f"no OpenClaw agents found under {where} (set OPENCLAW_STATE_DIR, or pass "
                               "--sessions-dir DIR --memory-dir DIR)")
-        agents = select(found, cfg.agents, memory_dir)
+        agents = select(found, cfg.agents, memory_dir, allow_missing=wait_for_sources)
     zone = resolve_zone(cfg.timezone or next((a.timezone for a in agents if a.timezone), ""), env)
     return Target(cfg, tuple(agents), zone, cfg.resolved_state_dir(env))
 

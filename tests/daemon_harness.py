@@ -255,7 +255,7 @@ class Harness:
                                  f"{self.auto_count()}\n{self.log_text()}") from None
 
     def checkpoint(self) -> dict[str, Any]:
-        files = sorted((self.state / "cache").glob("*.json"))
+        files = sorted((self.state / "checkpoint").glob("*.json"))
         assert len(files) == 1, files
         value = json.loads(files[0].read_bytes())
         assert isinstance(value, dict)

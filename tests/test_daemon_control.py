@@ -69,8 +69,8 @@ def test_socket_and_state_dir_permissions(d: Harness) -> None:
     assert _mode(d.state / "run") == 0o700
     assert _mode(d.state) == 0o700
     assert _mode(d.state / "daemon.lock") == 0o600
-    assert _mode(d.state / "cache") == 0o700
-    for f in (d.state / "cache").iterdir():
+    assert _mode(d.state / "checkpoint") == 0o700
+    for f in (d.state / "checkpoint").iterdir():
         assert _mode(f) == 0o600, f
 
 

@@ -157,8 +157,8 @@ def test_start_up_sweeps_what_a_killed_writer_left(d: Harness) -> None:
 
 
 def test_stale_checkpoint_temp_files_are_cleaned(d: Harness) -> None:
-    (d.state / "cache").mkdir(parents=True)
-    junk = d.state / "cache" / ".main-0123456789ab.json.k2j3h4.tmp"
+    (d.state / "checkpoint").mkdir(parents=True)
+    junk = d.state / "checkpoint" / ".main-0123456789ab.json.k2j3h4.tmp"
     junk.write_bytes(b'{"half": ')
     old = time.time() - 3600
     os.utime(junk, (old, old))
