@@ -2,7 +2,9 @@
 
 Shared by `memory-syncd backfill` and the daemon (which calls `write_day` for today and for yesterday at
 midnight). Day choice: `--today` and `--date` always write the named day; `--since`/`--until` and `--all`
-fill only missing and sparse days (today excluded: it is still being written) unless `force`.
+fill only missing and sparse days unless `force` (covered: at least `sparse_bytes_per_message` bytes of
+memory per message). Today is left out of those (it is still being written) unless `--until` names it or a
+later day. A dry run reads but writes nothing, and says which days would stay unchanged.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ class Selection:
     until: date | None = None
     all: bool = False
     force: bool = False
+
+    def __post_init__(self) -> None:
+        """Raise UsageError for a range that holds no day, before any transcript is read."""
+        if self.since and self.until and self.until < self.since:
+            raise UsageError(f"--until {self.until.isoformat()} is before --since {self.since.isoformat()}")
 
 
 @dataclass(frozen=True)
@@ -153,11 +160,21 @@ def write_day(target: Target, v: AgentView, day: date, *, status: str = "", dry_
     n = info.messages if info else 0
     path = memfile.target_path(agent.memory_dir, day, target.cfg.write_mode)
     if dry_run:
-        action = "would-update" if path.exists() else "would-create"
-        return DayResult(agent.id, day, n, status, action, path, len(block.encode()))
+        return DayResult(agent.id, day, n, status, _planned(path, block, day), path, len(block.encode()))
     with memfile.writer_lock(agent.memory_dir, timeout=lock_timeout):
         result = memfile.write_block(path, block, title=render.title(day.isoformat()))
     return DayResult(agent.id, day, n, status, result.value, path, len(block.encode()))
+
+
+def _planned(path: Path, block: str, day: date) -> str:
+    """What writing `block` to `path` would do, found without writing: unchanged, would-update or would-create."""
+    try:
+        existing = path.read_bytes()
+    except FileNotFoundError:
+        return "would-create"
+    except OSError:
+        return "would-update"  # the write will say why it cannot
+    return "unchanged" if memfile.splice(existing, block, render.title(day.isoformat())) == existing else "would-update"
 
 
 def summarize_and_write(target: Target, indexes: list[AgentIndex], day: date, send: summarize.Send, *,

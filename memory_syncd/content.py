@@ -2,23 +2,35 @@
 
 Owns the reading of message content (text, tool calls, tool results) for rendering and summaries. Every
 string that leaves this module has been through `redact.redact` in full before any shortening, so a
-secret cut in half by a length limit can never escape the patterns.
+secret cut in half by a length limit can never escape the patterns. Noise prompts (heartbeats, memory
+flushes, /commands) end the exchange before them and start none; tool results that are not errors add
+only their moment, so big ones are not even decoded.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from memory_syncd.parse import Message, is_noise, parse_record, strip_envelope
+from memory_syncd.parse import Message, epoch_ms, is_noise, message_key, parse_record, strip_envelope
 from memory_syncd.redact import redact
 
+try:  # the same parser as the index (a declared dependency); the standard library is the fallback
+    import orjson
+
+    _fast_loads: Callable[[bytes], Any] = orjson.loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _fast_loads = json.loads
+
+_BIG_RESULT = 2 * 1024  # below this, decoding a result costs about what the checks cost
+_QUIET_END = re.compile(rb'"isError":false,"timestamp":(\d{1,16})\}\}\s*\Z')
 _PATH_ARGS = ("path", "file_path", "filePath", "file")
 _FILE_TOOLS = {"read": "read", "write": "write", "edit": "edit", "apply_patch": "patch", "multiedit": "edit"}
 
@@ -69,10 +81,11 @@ def build(agent: str, day: date, zone: tzinfo, lines: Iterable[tuple[str, bytes]
     items: dict[int, tuple[int, str, dict[str, Any]]] = {}
     titles: dict[str, str] = {}
     for session, raw in lines:
-        try:
-            obj = json.loads(raw)
-        except (ValueError, RecursionError):
+        quiet = _quiet_result(raw)
+        if quiet is not None:
+            items.setdefault(quiet[0], (quiet[1], session, {"role": "toolResult"}))
             continue
+        obj = _decode(raw)
         if not isinstance(obj, dict):
             continue
         if obj.get("type") == "session_info" and isinstance(obj.get("name"), str):
@@ -82,6 +95,36 @@ def build(agent: str, day: date, zone: tzinfo, lines: Iterable[tuple[str, bytes]
             items.setdefault(rec.key, (rec.ts_ms, session, obj["message"]))
     ordered = sorted(items.values(), key=lambda t: (t[0], t[1]))
     return _assemble(agent, day, zone, ordered, messages, channels, titles, tuple(switches))
+
+
+def _quiet_result(raw: bytes) -> tuple[int, int] | None:
+    """(key, ts_ms) of a tool result over 2 KB that is not an error, found without decoding it: such a result
+    adds nothing to the day but its moment, and decoding megabytes of output would be most of the work.
+    None for anything else (which is decoded as usual). Only an entry laid out as pi writes it qualifies: a
+    `message` entry whose `"message":` key, with no object before it, opens a toolResult, and whose line
+    ends with `"isError":false,"timestamp":<ms>}}` (unescaped quotes cannot be inside a string, so these
+    are keys, of the entry's last value)."""
+    if len(raw) < _BIG_RESULT or not raw.startswith(b'{"type":"message"'):
+        return None
+    at = raw.find(b'"message":', 0, 400)
+    if at < 0 or raw.find(b"{", 1, at) >= 0 or not raw.startswith(b'{"role":"toolResult",', at + 10):
+        return None
+    m = _QUIET_END.search(raw, len(raw) - 80)
+    ts = epoch_ms(int(m[1])) if m else None
+    return None if ts is None else (message_key(raw, {}), ts)
+
+
+def _decode(raw: bytes) -> Any:
+    """The decoded record, or None. What orjson refuses (a lone surrogate escape, which `JSON.stringify`
+    writes for a cut emoji) goes to the standard parser, as in `parse`."""
+    try:
+        return _fast_loads(raw)
+    except ValueError:
+        pass
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str, dict[str, Any]]],
@@ -95,6 +138,8 @@ def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str,
     spans: dict[str, list[int]] = {}
     models: dict[str, list[str]] = {}
     current: dict[str, tuple[int, str, list[str], list[str]]] = {}  # session -> open turn
+    said: set[str] = set()  # answers so far: a delivery mirror of one (a cron run's report) is not repeated
+    scrubbed: dict[str, str] = {}  # paths and commands recur all day: each is redacted once
 
     def close(session: str) -> None:
         t = current.pop(session, None)
@@ -105,12 +150,15 @@ def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str,
         span = spans.setdefault(session, [ts, ts, 0])
         span[0], span[1], span[2] = min(span[0], ts), max(span[1], ts), span[2] + 1
         role = msg.get("role")
+        if role == "toolResult" and msg.get("isError") is not True:
+            continue
         text = text_of(msg.get("content"))
         if role == "user":
+            close(session)  # a noise prompt ends the turn before it too: its tools are not that turn's
+            text = strip_envelope(text)
             if is_noise("user", text):
                 continue
-            close(session)
-            request = redact(strip_envelope(text))
+            request = redact(text)
             if request:
                 current[session] = (ts, request, [], [])
                 titles.setdefault(session, _headline(request))
@@ -120,17 +168,21 @@ def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str,
                 models.setdefault(session, [])
                 if model not in models[session]:
                     models[session].append(model)
-            if text and not is_noise("assistant", text):
-                turn = current.setdefault(session, (ts, "", [], []))
-                turn[2].append(redact(text.strip()))
+            answer = redact(text.strip()) if text and not is_noise("assistant", text) else ""
+            mirror = msg.get("provider") == "openclaw" and model == "delivery-mirror"
+            if answer and not (mirror and answer in said):
+                if mirror:  # a cron run's or a reminder's delivery, later: the agent's own turn
+                    close(session)
+                current.setdefault(session, (ts, "", [], []))[2].append(answer)
+                said.add(answer)
             for name, args in tool_calls(msg.get("content")):
                 tools[name] += 1
                 if session in current:
                     current[session][3].append(name)
-                _note_tool(name, args, files, commands)
+                _note_tool(name, args, files, commands, scrubbed)
             if msg.get("stopReason") == "error" and isinstance(msg.get("errorMessage"), str):
                 errors.append(redact(msg["errorMessage"])[:200])
-        elif role == "toolResult" and msg.get("isError") is True:
+        elif role == "toolResult":  # an error (quiet results were passed over above)
             tool = msg.get("toolName")
             errors.append(f"{tool if isinstance(tool, str) else 'tool'}: " + _headline(redact(text), 160))
     for session in list(current):
@@ -144,18 +196,24 @@ def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str,
                        commands=tuple(dict.fromkeys(commands)), switches=switches, errors=tuple(errors))
 
 
-def _note_tool(name: str, args: Mapping[str, Any], files: dict[str, list[str]], commands: list[str]) -> None:
+def _note_tool(name: str, args: Mapping[str, Any], files: dict[str, list[str]], commands: list[str],
+               scrubbed: dict[str, str]) -> None:
+    def scrub(text: str) -> str:
+        if text not in scrubbed:
+            scrubbed[text] = redact(text)
+        return scrubbed[text]
+
     how = _FILE_TOOLS.get(name)
     if how:
         for key in _PATH_ARGS:
             if isinstance(args.get(key), str):
-                path = redact(args[key])[:200]
+                path = scrub(args[key])[:200]
                 hows = files.setdefault(path, [])
                 if how not in hows:
                     hows.append(how)
                 break
     if name in ("exec", "bash", "shell") and isinstance(args.get("command"), str):
-        commands.append(_headline(redact(args["command"]), 160))
+        commands.append(_headline(scrub(args["command"]), 160))
 
 
 def text_of(content: object) -> str:
