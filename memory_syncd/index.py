@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from memory_syncd.parse import DayClock, Header, Message, ModelSeen, Record, Skip
 
@@ -35,8 +35,9 @@ class DayPart:
     last_ms: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ModelObs:
+class ModelObs(NamedTuple):
+    """A model seen answering in a session (a tuple: warm runs load tens of thousands from the cache)."""
+
     ts_ms: int
     session: str
     model: str
@@ -100,7 +101,7 @@ class SourceSummary:
     @classmethod
     def from_json(cls, v: dict[str, Any]) -> SourceSummary:
         s = cls(session=str(v.get("session", "")), skipped=Counter(v.get("skipped", {})))
-        s.models = [ModelObs(int(t), str(sess), str(m)) for t, sess, m in v.get("models", [])]
+        s.models = list(map(ModelObs._make, v.get("models", [])))
         for d, p in v.get("days", {}).items():
             s.days[date.fromisoformat(d)] = DayPart(
                 keys=_unpack(p["keys"]),

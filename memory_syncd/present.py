@@ -7,10 +7,11 @@ SKILL.md show is produced in one place.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from memory_syncd.backfill import DayResult
-from memory_syncd.sync import Comparison, TransitionRow
+if TYPE_CHECKING:  # only types: `compare` must not pay for importing the write side
+    from memory_syncd.backfill import DayResult
+    from memory_syncd.sync import Comparison, TransitionRow
 
 
 def comparison(result: Comparison) -> str:

@@ -8,12 +8,24 @@ leaves either the old or the new file, never a torn one.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+try:  # a dependency; the fallback only keeps a broken install working (and slower)
+    import orjson
+
+    _loads: Any = orjson.loads
+    _dumps: Any = orjson.dumps
+except ImportError:  # pragma: no cover
+    import json
+
+    _loads = json.loads
+
+    def _dumps(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def private_dir(path: Path) -> Path:
@@ -30,8 +42,8 @@ def read_json(path: Path) -> Any:
     """The JSON in `path`, or None if it is missing or unreadable (a derived file can always be rebuilt)."""
     try:
         with open(path, "rb") as f:
-            return json.loads(f.read())
-    except (OSError, ValueError):
+            return _loads(f.read())
+    except (OSError, ValueError):  # JSONDecodeError is a ValueError in both
         return None
 
 
@@ -55,7 +67,7 @@ def sweep_temp(directory: Path, max_age: float = 60.0) -> int:
 
 
 def write_json(path: Path, value: Any) -> None:
-    write_bytes(path, json.dumps(value, separators=(",", ":")).encode())
+    write_bytes(path, _dumps(value))
 
 
 def write_bytes(path: Path, data: bytes) -> None:
