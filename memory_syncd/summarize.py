@@ -14,7 +14,9 @@ block is re-rendered from the store).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -162,10 +164,11 @@ def stored_record(store_dir: Path, agent: str, day: date) -> dict[str, Any] | No
 
 def check_available(env: Mapping[str, str]) -> None:
     """Raise LLMUnavailable naming what is missing: the package, or the key."""
-    try:
-        import anthropic  # noqa: F401
-    except ImportError:
-        raise LLMUnavailable("LLM summaries need the anthropic package: pip install 'memory-syncd[llm]'") from None
+    # Looked up, not imported: the SDK costs tens of MB, and the daemon needs it only once a night.
+    present = (sys.modules["anthropic"] is not None if "anthropic" in sys.modules
+               else importlib.util.find_spec("anthropic") is not None)
+    if not present:
+        raise LLMUnavailable("LLM summaries need the anthropic package: pip install 'memory-syncd[llm]'")
     if not (env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")):
         raise LLMUnavailable("LLM summaries need an API key: set ANTHROPIC_API_KEY")
 
@@ -176,12 +179,18 @@ def anthropic_sender(cfg: LLMConfig, env: Mapping[str, str] | None = None) -> Se
     configured timeout and each wait by MAX_RETRY_WAIT. Every failure is raised as LLMUnavailable."""
     env = os.environ if env is None else env
     check_available(env)
-    import anthropic
-
-    client = anthropic.Anthropic(timeout=cfg.timeout_seconds, max_retries=cfg.max_retries,
-                                 http_client=anthropic.DefaultHttpxClient(event_hooks={"response": [_cap_retry_wait]}))
+    made: list[Any] = []  # the client, created on the first request
 
     def send(system: str, user: str) -> str:
+        try:
+            import anthropic
+        except ImportError:
+            raise LLMUnavailable("LLM summaries need the anthropic package: pip install 'memory-syncd[llm]'") from None
+        if not made:
+            made.append(anthropic.Anthropic(
+                timeout=cfg.timeout_seconds, max_retries=cfg.max_retries,
+                http_client=anthropic.DefaultHttpxClient(event_hooks={"response": [_cap_retry_wait]})))
+        client = made[0]
         try:
             msg = client.messages.create(model=cfg.model, max_tokens=cfg.max_tokens, system=system,
                                          messages=[{"role": "user", "content": redact(user)}])
