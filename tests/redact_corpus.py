@@ -110,7 +110,17 @@ NAMED_CONTEXTS: dict[str, str] = {
     "log": "2026-04-13 06:58:46 DEBUG request params {n}={} user=maya\n",
     "start": "{N}={}\nDEBUG=false",
     "end": "DEBUG=false\n{N}={}",
+    "prose": "ok, the {n} is: {} (rotate it after the demo)\n",
+    "flag": "$ ./manage.py deploy --{n}={} --region eu-west-1\n",
+    "query": "GET /v1/callback?state=ok&{n}={}&page=2 HTTP/1.1\n",
+    "inline-env": "$ cd app && {N}={} ./run.sh --verbose\n",
 }
+# Real passwords are often words (the planted `<PW:n>` shape never is): a password slot must take them. A bare
+# word is left alone where it may be code or prose (`log`, `prose`), unless it has a digit.
+WORD_PASSWORDS = ("supersecret", "hunter2", "Tr0ub4dor&3x", "correcthorse", "letmein!", "P@ssw0rd2024",
+                  "s3cr3tpass", "dragon42", "Xk9!mQ2#vL8z")
+# AWS secret access keys: `+` and `/` are base64 characters like any other, also in the first place.
+AWS_SECRET_NAMES = ("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY", "SecretAccessKey", "aws_secret_key")
 GENERIC_NAMES: dict[str, tuple[str, ...]] = {
     "PASSWORD": ("db_password", "password", "smtp_pass", "admin_pwd", "passphrase"),
     "SECRET": ("client_secret", "secret_key", "jwt_secret", "webhook_secret", "app_secret"),
@@ -178,8 +188,32 @@ def _generic_cases(kind: Kind, rng: random.Random, per_context: int) -> list[Cas
     return cases
 
 
+def _word_password_cases(rng: random.Random) -> list[Case]:
+    cases = []
+    for ctx_name, ctx in NAMED_CONTEXTS.items():
+        for word in WORD_PASSWORDS:
+            if ctx_name in ("log", "prose") and not any(c.isdigit() for c in word):
+                continue
+            name = rng.choice(GENERIC_NAMES["PASSWORD"])
+            text = ctx.replace("{n}", name).replace("{N}", name.upper()).format(word)
+            cases.append(Case("PASSWORD", f"{ctx_name}:word", text, (word,)))
+    return cases
+
+
+def _aws_secret_cases(rng: random.Random, per_context: int) -> list[Case]:
+    cases = []
+    for ctx_name, ctx in NAMED_CONTEXTS.items():
+        for _ in range(per_context):
+            name = rng.choice(AWS_SECRET_NAMES)
+            secret = rng.choice("/+") + _b64(rng, 39)
+            text = ctx.replace("{n}", name).replace("{N}", name.upper()).format(secret)
+            cases.append(Case("AWS-SECRET-ACCESS-KEY", f"{ctx_name}:aws", text, (secret,)))
+    return cases
+
+
 def planted_cases(seed: int = 7, per_context: int = 2) -> list[Case]:
-    """Every kind, planted `per_context` times into each of its contexts."""
+    """Every kind, planted `per_context` times into each of its contexts; plus word passwords and AWS
+    secret keys that start with `/` or `+`."""
     rng = random.Random(seed)
     cases: list[Case] = []
     for kind in KINDS:
@@ -191,7 +225,7 @@ def planted_cases(seed: int = 7, per_context: int = 2) -> list[Case]:
             cases += _token_cases(kind, rng, per_context)
         else:
             cases += _context_cases(kind, rng, per_context)
-    return cases
+    return cases + _word_password_cases(rng) + _aws_secret_cases(rng, per_context)
 
 
 # --- look-alikes ----------------------------------------------------------------------------------------
@@ -255,13 +289,18 @@ def _lookalike_makers(rng: random.Random) -> dict[str, list[str]]:
                         "DB_PASSWORD=changeme", "curl -u $USER:$PASS https://x", "postgres://user:password@host/db",
                         "api_key = \"YOUR_API_KEY\"", "secret: REPLACE_ME", "token = os.getenv(\"TOKEN\")",
                         "password = os.environ['DB_PASSWORD']", "[REDACTED-OPENAI-KEY]",
-                        "AWS_SECRET_ACCESS_KEY=<your-secret-key>", "sk-proj-..."],
+                        "AWS_SECRET_ACCESS_KEY=<your-secret-key>", "sk-proj-...", "DB_PASSWORD=your_password",
+                        "DB_PASSWORD=your-password-here", "password: '<password>'", "PGPASSWORD=${PGPASSWORD} psql",
+                        "--password=$DB_PASSWORD", "mysql -u root -p'<password>' shop",
+                        "postgres://user:your_password@host/db", "redis://:${REDIS_PASSWORD}@cache:6379/0"],
         "prose": ["The password must be at least 12 characters long.",
                   "Rotate the API key every 90 days and store the token in the vault.",
                   "Bearer tokens are passed in the Authorization header.",
                   "We need basic authentication for the staging server.",
                   "The secret is stored in AWS Secrets Manager, not in the repo.",
                   "Password: the one we agreed on yesterday.", "the key is in the drawer",
+                  "password is required", "the password is: required", "Your password was reset.",
+                  "the password is stored in 1Password", "passwordless sudo is enabled on the runner",
                   "Use `memory-syncd redact --report` to check a file."],
         "code": [
             *CODE_LINES,
@@ -273,6 +312,10 @@ def _lookalike_makers(rng: random.Random) -> dict[str, list[str]]:
             "tests/test_auth.py::test_login_with_password PASSED", "export API_BASE=https://api.openai.com/v1",
             "const { data: session } = await supabase.auth.getSession();", "$ mysql -u root -p shop",
             "ssh -p 2222 deploy@10.0.0.5", "git clone git@github.com:openclaw/openclaw.git",
+            "http://localhost:3000/@vite/client",
+            f"http://127.0.0.1:{rng.randint(1024, 65535)}/api?email=maya@example.org",
+            'FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"', 'NOPASSWORD = "no-password-required"',
+            "passwd:         files systemd", '"git add -p" (and "patch" action)', "pytest -p'no:cacheprovider'",
             "npm install @types/node@20.11.1 --save-dev", "https://medium.com/@maya/notes-on-restic-1f2e3d",
             'env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db\n        key: password',
             "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?required}", '- "POSTGRES_PASSWORD=${DB_PASS}"',
@@ -340,8 +383,11 @@ def _tool_output(rng: random.Random, alikes: list[str]) -> str:
 def transcript_records(seed: int, size: int, secret_rate: float = 0.01) -> list[Record]:
     """About `size` characters of transcript JSONL: user and assistant messages, tool calls and tool
     results (code, logs, JSON, look-alikes, an occasional base64 screenshot), with a planted secret in
-    about `secret_rate` of the records. Texts sit JSON-escaped in the lines, as in real transcripts."""
-    rng = random.Random(seed)
+    about `secret_rate` of the records. Texts sit JSON-escaped in the lines, as in real transcripts.
+
+    Its own random stream, apart from `planted_cases(seed)`: drawn from one stream, a screenshot's base64
+    could repeat a planted key's body word for word (one base64 character is one 32-bit draw)."""
+    rng = random.Random(f"transcript:{seed}")
     planted = planted_cases(seed, per_context=1)
     alikes = [t for _, t in lookalike_cases(seed, rounds=3)]
     records: list[Record] = []

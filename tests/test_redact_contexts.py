@@ -69,6 +69,67 @@ def test_secret_in_context_is_replaced(text: str, kind: str) -> None:
         assert secret not in out
 
 
+# Gaps reported by other engineers, and the neighbouring forms checked with them: (text, exact output).
+GAPS = [
+    # AWS secret access keys: `+` and `/` are valid anywhere, also first; no path, whatever the length
+    ("AWS_SECRET_ACCESS_KEY=/wJalrXUtnFEMIK7MDENGbPxRfiCYzEXAMPLEK",
+     "AWS_SECRET_ACCESS_KEY=[REDACTED-AWS-SECRET-ACCESS-KEY]"),
+    ("aws_secret_access_key = /Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789abcd",
+     "aws_secret_access_key = [REDACTED-AWS-SECRET-ACCESS-KEY]"),
+    ("aws_secret_access_key: +Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789/bc",
+     "aws_secret_access_key: [REDACTED-AWS-SECRET-ACCESS-KEY]"),
+    ('{"SecretAccessKey": "/Ab3dEfGhIjKlMnOpQrStUvWxYz012345678+/bc"}',
+     '{"SecretAccessKey": "[REDACTED-AWS-SECRET-ACCESS-KEY]"}'),
+    ("client_secret=/q8Vx2LmR7tKpZ4wN9sJc3HbY6fGd1Ae+u",
+     "client_secret=[REDACTED-SECRET]"),
+    # URL passwords: any punctuation, up to the last `@` before the host
+    ("postgres://admin:Xk9!mQ2#vL8z@db:5432/app", "postgres://admin:[REDACTED-POSTGRES-PASSWORD]@db:5432/app"),
+    ("postgres://admin:Xk9!mQ2#vL8z@db:5432/app?sslmode=require",
+     "postgres://admin:[REDACTED-POSTGRES-PASSWORD]@db:5432/app?sslmode=require"),
+    ("mysql://root:p@ss:w0rd@host/db", "mysql://root:[REDACTED-MYSQL-PASSWORD]@host/db"),
+    ("https://user:p%40ss@host", "https://user:[REDACTED-URL-PASSWORD]@host"),
+    ("redis://:s3cr3tpass@host:6379", "redis://:[REDACTED-REDIS-PASSWORD]@host:6379"),
+    ("postgres://admin:supersecret@db/app", "postgres://admin:[REDACTED-POSTGRES-PASSWORD]@db/app"),
+    ("amqp://app:ab/cd+ef?g@mq/vhost", "amqp://app:[REDACTED-AMQP-PASSWORD]@mq/vhost"),
+    ("https://u:p@ss@host/path?email=maya@example.org",
+     "https://u:[REDACTED-URL-PASSWORD]@host/path?email=maya@example.org"),
+    ("// Prints https://abc:123@example.com/", "// Prints https://abc:[REDACTED-URL-PASSWORD]@example.com/"),
+    ("('http://username:pass/word@localhost:22',", "('http://username:[REDACTED-URL-PASSWORD]@localhost:22',"),
+    ("DATABASE_URL='postgresql://app:K#9x$q!w@db.internal/app' ./run",
+     "DATABASE_URL='postgresql://app:[REDACTED-POSTGRES-PASSWORD]@db.internal/app' ./run"),
+    # a password slot takes any real-looking value, words included
+    ("DB_PASSWORD=supersecret", "DB_PASSWORD=[REDACTED-PASSWORD]"),
+    ("DB_PASSWORD=Passw0rd1234", "DB_PASSWORD=[REDACTED-PASSWORD]"),
+    ('{"password": "supersecret"}', '{"password": "[REDACTED-PASSWORD]"}'),
+    ('password: "hunter2"', 'password: "[REDACTED-PASSWORD]"'),
+    ("password: hunter2", "password: [REDACTED-PASSWORD]"),
+    ("PGPASSWORD=supersecret psql -h db -U app", "PGPASSWORD=[REDACTED-PASSWORD] psql -h db -U app"),
+    ("$ PGPASSWORD=supersecret psql -h db", "$ PGPASSWORD=[REDACTED-PASSWORD] psql -h db"),
+    ("cd app && PGPASSWORD=supersecret pg_dump app", "cd app && PGPASSWORD=[REDACTED-PASSWORD] pg_dump app"),
+    ("docker run -e DB_PASSWORD=supersecret app", "docker run -e DB_PASSWORD=[REDACTED-PASSWORD] app"),
+    ("--password=supersecret", "--password=[REDACTED-PASSWORD]"),
+    ("mysqldump --user=root --password=supersecret shop", "mysqldump --user=root --password=[REDACTED-PASSWORD] shop"),
+    ("GET /login?user=maya&password=supersecret HTTP/1.1",
+     "GET /login?user=maya&password=[REDACTED-PASSWORD] HTTP/1.1"),
+    ("-p'supersecret'", "-p'[REDACTED-CLI-PASSWORD]'"),
+    ("mysql -u root -p'supersecret' shop", "mysql -u root -p'[REDACTED-CLI-PASSWORD]' shop"),
+    ('7z a -p"supersecret" backup.7z src/', '7z a -p"[REDACTED-CLI-PASSWORD]" backup.7z src/'),
+    # prose
+    ("the db password is: Tr0ub4dor&3x", "the db password is: [REDACTED-PASSWORD]"),
+    ("the db password is Tr0ub4dor&3x", "the db password is [REDACTED-PASSWORD]"),
+    ("the db password: Tr0ub4dor&3x", "the db password: [REDACTED-PASSWORD]"),
+    ("my pw is hunter2, ok?", "my pw is [REDACTED-PASSWORD], ok?"),
+    ("The admin password was p@ss!word now.", "The admin password was [REDACTED-PASSWORD] now."),
+    ("the wifi password is `Tr0ub4dor&3x`", "the wifi password is `[REDACTED-PASSWORD]`"),
+]
+
+
+@pytest.mark.parametrize("text,expected", GAPS)
+def test_reported_gaps_are_closed(text: str, expected: str) -> None:
+    assert redact(text) == expected
+    assert redact(expected) == expected
+
+
 @pytest.mark.parametrize("label", ["RSA ", "EC ", "DSA ", "OPENSSH ", "", "ENCRYPTED ", "PGP "])
 @pytest.mark.parametrize("form", ["plain", "crlf", "json", "double-json", "repr", "joined", "truncated",
                                   "indented"])

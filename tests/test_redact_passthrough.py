@@ -45,7 +45,27 @@ PASS_THROUGH = [
     "OPENAI_API_KEY=", "OPENAI_API_KEY=your-api-key-here", "sk-...", "<token>", "xxxx",
     "api_key: sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "token: ${{ secrets.GITHUB_TOKEN }}",
     "password: {{ vault_db_password }}", "Authorization: Bearer <YOUR_TOKEN>", "PASSWORD=********",
+    # clear templates in a password slot (`changeme` stays too: a well-known default, not a secret)
+    "DB_PASSWORD=", "DB_PASSWORD=<password>", "DB_PASSWORD=${DB_PASSWORD}", "DB_PASSWORD=$DB_PASSWORD",
+    "DB_PASSWORD={{ db_password }}", "DB_PASSWORD=***", "DB_PASSWORD=xxxx", "DB_PASSWORD=...",
+    "DB_PASSWORD=your-password-here", "DB_PASSWORD=your_password", "DB_PASSWORD=YOUR_DB_PASSWORD",
+    "DB_PASSWORD=changeme", '"password": "your_password"', "password: '<password>'", "password: password",
+    "postgres://user:your_password@host/db", "postgres://app:<password>@db/app", "redis://:${REDIS_PASS}@cache:6379",
+    "mysql -u root -p'<password>' shop", "--password=$DB_PASSWORD", "PGPASSWORD=${PGPASSWORD} psql -h db",
+    "-p'$MYSQL_PWD'", "ssh -p'2222' host", "mkdir -p'/tmp/a b'",
+    # URLs whose `:` is a port and whose `@` is in the path or query
+    "http://localhost:3000/@vite/client", "https://example.com:8443/users/@maya",
+    "http://127.0.0.1:8000/api?email=maya@example.org", "ssh://git@github.com:22/org/repo.git",
+    # config and code that only look like a password (found by diffing redactions over site-packages and /etc)
+    "passwd:         files systemd", "passwd: compat sss", 'FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"',
+    'NOPASSWORD = "no-password-required"', 'AttributeOID.CHALLENGE_PASSWORD: "challengePassword",',
+    'Passwords="enterapasswordhere",Type=password', "printf(&quot;Password is correct.&quot;);",
+    '* "git add -p" (and "patch" action in "git add -i") was broken',
+    '* "git diff -c -p" (and "diff --cc") did not expect to see submodule',
+    "python -m pytest -p'no:cacheprovider' -q",
     # prose
+    "password is required", "the password is: required", "The password was changed 3 days ago.",
+    "your password is incorrect", "the password is stored in 1Password", "passwordless sudo is enabled",
     "the password must be at least 12 characters", "Rotate the API key and revoke the old token.",
     "I stored the secret in 1Password; the key is not in the repo.",
 ]

@@ -36,8 +36,9 @@ redacted. Existing `[REDACTED-…]` markers are never matched again.
 
 Example shapes use `<SLOT:n>` for n characters of: `B62` `[A-Za-z0-9]`, `B64U` `[A-Za-z0-9_-]`, `B64`
 `[A-Za-z0-9+/]`, `HEX` `[0-9a-f]`, `DIG` digits, `B32` `[A-Z2-7]`, `UPAN` `[A-Z0-9]`, `LOWAN` `[a-z0-9]`,
-`ALPHA` letters, `BECH32` bech32 upper case, `PW` password characters, `UUID`, `BASIC` base64 of
-`user:password`. The examples are rendered from the shapes with patterned filler: obviously fake.
+`ALPHA` letters, `BECH32` bech32 upper case, `PW` password characters, `UPW` URL-password characters
+(`PW` plus `#$&,.:;=@`), `UUID`, `BASIC` base64 of `user:password`. The examples are rendered from the
+shapes with patterned filler: obviously fake.
 """
 
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from memory_syncd.redact.kinds import Family, Hit, Kind, TextRule, Tier, lower_rule
 from memory_syncd.redact.structural import AWS_SECRET
-from memory_syncd.redact.values import looks_password, looks_secret, words
+from memory_syncd.redact.values import is_filler, is_template, looks_password, looks_secret, shannon, words
 
 _GEN = Family.GENERIC
 _ASSIGN_DOC = ("NAME containing the keyword, then `=` `:` `:=` `=>` `?=` `==` (or a space after a `--flag`, "
@@ -34,9 +34,13 @@ def _kind(name: str, title: str, keywords: str, shape: str, guard: str, context:
 
 PASSWORD = _kind("PASSWORD", "Password assigned to a password-like name",
                  "name with `passw…`, `passphrase`, `pass`, `pwd`, `pw`", "<PW:14>",
-                 "quoted literals count unless placeholders, templates or messages; bare values must not be "
-                 "code (variables, attributes, calls, types) unless the syntax makes them literals (.env, "
-                 "YAML); prose about passwords has no assignment and stays", "DB_PASSWORD={}")
+                 "any real-looking value counts, words too (`supersecret`, `hunter2`); only clear templates "
+                 "stay: empty, `<…>`, `$VAR` `${VAR}` `{{ var }}`, `***` `xxxx` `...`, `your-password-here`, "
+                 "`your_password`, the slot's own name (`password`), `changeme` (a known default) and "
+                 "sequences (`123456`); bare words must not be code (variables, attributes, calls, types) "
+                 "unless the syntax makes them literals (.env and shell `NAME=`, `--flag=`, `?name=`, YAML); "
+                 "prose (`the password is X`) needs a value with a digit or a symbol, so `password is required` "
+                 "stays", "DB_PASSWORD={}")
 SECRET = _kind("SECRET", "Secret assigned to a secret / credential / private-key name",
                "name with `secret`, `credential(s)`, `creds`, or `private|signing|encryption|master…_key`",
                "<B62:40>", "value must look random: entropy floor, digits or mixed case, not a word, "
@@ -128,7 +132,8 @@ _VALUE = (r"(?:\\{1,3}\"(?P<v1>[^\"\\\n]{4,300})\\{1,3}\"|\"(?P<v2>[^\"\n]{4,300
 _ASSIGN = (r"{keyword}(?P<rest>[a-z0-9_.-]{0,48})(?:\\{0,3}[\"'`])?\]?"
            r"(?:[ \t]*:[ \t]*(?:optional\[)?(?:str|bytes|secretstr|secretbytes|any|object|string)\]?"
            r"(?:[ \t]*\|[ \t]*none)?(?=[ \t]*=[^=>]))?"  # a Python annotation: `password: str = "…"`
-           r"(?P<op>[ \t]*(?:::=|:=|\?=|=>|[!=]==?|=|:|>)[ \t]*|[ \t]+(?:is|was)[ \t]+)(?=" + _VALUE + ")")
+           r"(?P<op>[ \t]*(?:::=|:=|\?=|=>|[!=]==?|=|:|>)[ \t]*|[ \t]+(?:is|was)(?:[ \t]*:)?[ \t]+)(?=" + _VALUE
+           + ")")
 _FLAG = (r"--(?P<name>[a-z0-9_.-]{0,40}?" + _KEYWORDS + r"[a-z0-9_.-]{0,40})[ \t]+(?="
          + _VALUE + ")")
 _PAIR = (r"name(?:\\{0,3}[\"'])?[ \t]*[:=][ \t]*(?:\\{0,3}[\"'])?"
@@ -137,7 +142,15 @@ _PAIR = (r"name(?:\\{0,3}[\"'])?[ \t]*[:=][ \t]*(?:\\{0,3}[\"'])?"
          r"(?=" + _VALUE + ")")
 _FLAG_LEFT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _WORDY = re.compile(r"[A-Za-z_$][A-Za-z_$.]*")
-_AWS_SECRET_VALUE = re.compile(r"[A-Za-z0-9/+]{40}")
+_AWS_SECRET_VALUE = re.compile(r"[A-Za-z0-9/+]{30,60}={0,2}")
+_PROSE_SYMBOLS = frozenset("!@#$%^*~+=")  # not `&` (`&quot;`) nor `?`
+# Shell words after which `NAME=value` is an environment assignment: prompts, separators, env setters.
+_SHELL_LEADS = frozenset(("$", "#", "%", ">", "&&", "||", ";", "|", "sudo", "env", "export", "-e", "--env",
+                          "set", "readonly", "declare", "-x", "setenv", "ENV", "ARG"))
+_ENV_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=\S*")
+# nsswitch.conf `passwd: files systemd` names lookup services, not a password.
+_NSS_SOURCES = words("files systemd compat sss ldap nis nisplus db winbind dns myhostname mymachines resolve "
+                     "altfiles cache hesiod extrausers oslogin")
 # `&` ends a bare value only where a query string goes on (`&next=`); inside a password it is a character.
 _AMP_TAIL = re.compile(r"&(?![\w.\[\]-]*=)[^\s\"'`,;<>\\(){}\[\]|&]*")
 
@@ -167,6 +180,35 @@ def _rest_of_line(text: str, end: int) -> str:
     tail = text[end:end + 200]
     cut = min((i for i in (tail.find("\n"), tail.find("\r"), tail.find("\\n")) if i >= 0), default=len(tail))
     return tail[:cut]
+
+
+def _shell_lead(prefix: str) -> bool:
+    """Does `prefix` (the line before a NAME) end where a shell would take `NAME=value` as an assignment?"""
+    tokens = prefix.rstrip("\"' \t").split()
+    if not tokens:
+        return True
+    last = tokens[-1]
+    return last in _SHELL_LEADS or last.endswith((";", "&&", "||", "|")) or _ENV_WORD.fullmatch(last) is not None
+
+
+def _prose_value(value: str) -> bool:
+    """After `the password is`, a secret has letters and a digit or a symbol inside (`Tr0ub4dor&3x`,
+    `p@ss!word`); a word does not (`required`, `correct.&quot;`)."""
+    core = value.rstrip(".,;:!?")
+    if not any(c.isalpha() for c in core):
+        return False
+    return any(c.isdigit() for c in core) or any(c in _PROSE_SYMBOLS for c in core[1:-1])
+
+
+def _aws_secret(name: str, value: str) -> bool:
+    """A 30-60 character base64 value (`+` and `/` anywhere, also first) in an `aws…secret` / `SecretAccessKey`
+    slot. The documentation's EXAMPLE keys are redacted too, as their `AKIA…EXAMPLE` ids are."""
+    flat = name.lower().replace("_", "").replace("-", "")
+    if not ("aws" in flat or "secretaccesskey" in flat) or not _AWS_SECRET_VALUE.fullmatch(value):
+        return False
+    if not (any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value)):
+        return False
+    return shannon(value) > 4.0 and not is_filler(value) and not is_template(value.lower().replace("example", ""))
 
 
 def _value_span(m: re.Match[str]) -> tuple[int, int, bool]:
@@ -200,17 +242,17 @@ def _emit(text: str, name: str, s: int, e: int, *, quoted: bool, op: str, litera
         while e > s + 1 and text[e - 1] in ".:" and (e == len(text) or text[e] in " \t\r\n\\"):
             e -= 1  # sentence punctuation after a bare value
     value = text[s:e]
-    if op in ("is", "was") and not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
-        return  # prose: `the token is expired` has no secret in it
-    if is_password:
+    if op in ("is", "was") and not _prose_value(value):
+        return  # prose: `the token is expired`, `the password is required` have no secret in them
+    if kind is SECRET and _aws_secret(name, value):
+        kind = AWS_SECRET
+    elif is_password:
         if not looks_password(value, quoted=quoted, literal=not quoted and literal()):
+            return
+        if op == ":" and name.lower() == "passwd" and all(w in _NSS_SOURCES for w in value.split() if w[0] != "["):
             return
     elif not looks_secret(value, weak_name=weak):
         return
-    if kind is SECRET and _AWS_SECRET_VALUE.fullmatch(value):
-        flat = name.lower().replace("_", "").replace("-", "")
-        if "aws" in flat or "secretaccesskey" in flat:
-            kind = AWS_SECRET
     yield Hit(s, e, kind.name, kind.tier, 5)
 
 
@@ -218,6 +260,8 @@ def _assign(m: re.Match[str], text: str) -> Iterator[Hit]:
     start = _name_start(text, m.start())
     name = text[start:m.end("rest")]
     op = m.group("op").strip()
+    if op.startswith(("is", "was")):
+        op = op.rstrip(": \t")  # prose: `is`, `is:`, `was :`
     if text.endswith(("${", "%("), 0, start):
         return  # `${DB_PASSWORD:-default}`, `%(password)s`: a reference, not an assignment
     if text.startswith("[REDACTED-", start - 1):
@@ -227,9 +271,12 @@ def _assign(m: re.Match[str], text: str) -> Iterator[Hit]:
         return  # `>` only assigns in XML: `<password>value</password>`
 
     def literal() -> bool:
-        if _line_prefix(text, start) not in _LINE_LEADERS:
-            return False
-        return (op == "=" and name.isupper()) or (op == ":" and "=" not in _rest_of_line(text, e))
+        if op == "=" and (name.startswith("--") or (start > 0 and text[start - 1] in "?&")):
+            return True  # `--password=…` on a command line, `?password=…` in a query string
+        prefix = _line_prefix(text, start)
+        if op == "=" and name.isupper():
+            return prefix in _LINE_LEADERS or _shell_lead(prefix)  # .env, `$ PGPASSWORD=… psql`
+        return op == ":" and prefix in _LINE_LEADERS and "=" not in _rest_of_line(text, e)
 
     yield from _emit(text, name.lstrip("-$@."), s, e, quoted=quoted, op=op, literal=literal)
 

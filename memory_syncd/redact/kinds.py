@@ -158,6 +158,7 @@ SLOT_CHARSETS: dict[str, str] = {
     "ALPHA": string.ascii_letters,
     "BECH32": _BECH32,
     "PW": _B62 + "!%*_+-~^",
+    "UPW": _B62 + "!#$%&*+,-.:;=@^_~",  # URL passwords: the userinfo's punctuation, `@` and `:` included
 }
 _FILLER = "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp9Oo8Nn7Mm6Ll5Kk4Jj3Ii2Hh1Gg0Ff9Ee8Dd7Cc6Bb5Aa4"
 _FILLERS: dict[str, str] = {
@@ -166,6 +167,7 @@ _FILLERS: dict[str, str] = {
     "B32": "ZYXWVUTSRQPONMLKJIHGFEDCBA765432",
     "BECH32": _BECH32[::-1],
     "PW": "Zz9!Yy8%Xx7*Ww6~Vv5^Uu4+Tt3-Ss2_Rr1",
+    "UPW": "Zz9!Yy8#Xx7@Ww6:Vv5&Uu4%Tt3=Ss2$Rr1",
 }
 _SLOT = re.compile(r"<([A-Z0-9]+)(?::(\d+)(?:-(\d+))?)?>")
 
@@ -184,7 +186,7 @@ def _fill(slot: str, n: int, rng: random.Random | None) -> str:
         filler = _FILLERS.get(slot) or "".join(c for c in _FILLER if c in charset)
         return (filler * (n // len(filler) + 1))[:n]
     out = [rng.choice(charset) for _ in range(n)]
-    if slot in ("PW", "B62", "B64U", "B64") and n >= 8:
+    if slot in ("PW", "UPW", "B62", "B64U", "B64") and n >= 8:
         # Real keys of these alphabets practically always mix digits and letters; passwords need a digit.
         out[rng.randrange(n)] = rng.choice(string.digits)
         out[0] = rng.choice(string.ascii_letters)

@@ -2,7 +2,8 @@
 
 Owns entropy, the placeholder / stopword lists, variable-reference and template detection, and the two
 verdicts the rules use: `looks_secret` (API keys and tokens: random-looking) and `looks_password` (any
-literal a person could have typed, minus placeholders and code). Pure functions of their arguments.
+literal a person could have typed, minus clear templates (`is_template`) and code). Pure functions of their
+arguments.
 
 The lists follow gitleaks (stopwords, value allowlists), detect-secrets (sequential strings, templated and
 indirect references) and trufflehog (default false positives); see /work/shared/docs/secret-formats.md.
@@ -106,6 +107,32 @@ def is_placeholder(value: str) -> bool:
     return any(s in v for s in _STOP_SUBSTRINGS) or is_sequential(v)
 
 
+# In a password slot almost anything is a password (`supersecret`, `Passw0rd1234`, `hunter2`): only clear
+# templates stay. `changeme` / `changeit` stay too: well-known defaults, so they reveal nothing.
+_TEMPLATE_SUBSTRINGS = (
+    "your", "example", "sample", "placeholder", "changeme", "change_me", "change-me", "replace_me",
+    "replace-me", "replaceme", "redacted", "dummy", "lorem", "ipsum", "xxxx", "****", "....", "…",
+)
+_TEMPLATE_TAIL = re.compile(r"(?:^|[-_. ])here$", re.IGNORECASE)
+_TEMPLATE_VALUES = _STOP_VALUES | words("password passwd passwort pwd secret changeit todo fixme tbd")
+# Letters-only words about passwords name the slot, not fill it: enum values (`FORCE_CHANGE_PASSWORD`,
+# `challengePassword`), descriptions (`no-password-required`, `smb-server-password`). `password123` has a digit.
+_NAMES_THE_SLOT = re.compile(r"[A-Za-z_. -]*pass(?:word|wd|phrase)[A-Za-z_. -]*", re.IGNORECASE)
+
+
+def is_template(value: str) -> bool:
+    """A stand-in where a password goes: empty, a filler run (`***`, `xxxx`, `...`), words that name the
+    slot (`password`, `secret`, `none`, `USER_PASSWORD_AUTH`), `your-password-here`, `changeme`, an example,
+    or a marker.
+    Narrower than `is_placeholder`, whose stopwords (`secret`, `1234`, `qwerty`) are often in real passwords."""
+    v = value.lower()
+    if not v or v.startswith(MARKER_PREFIX.lower()) or v in _TEMPLATE_VALUES:
+        return True
+    if set(v) <= set("x*.#-_0<>?•·") or _NAMES_THE_SLOT.fullmatch(v):
+        return True
+    return any(s in v for s in _TEMPLATE_SUBSTRINGS) or _TEMPLATE_TAIL.search(v) is not None
+
+
 def is_reference(value: str) -> bool:
     """A variable, template or lookup standing for the secret: `$VAR`, `${{ secrets.X }}`, `os.environ[…]`."""
     return _REFERENCE.search(value) is not None
@@ -116,9 +143,27 @@ def is_plain(value: str) -> bool:
     return all(_PLAIN_PART.fullmatch(p) for p in _PARTS.findall(value))
 
 
+_B64_VALUE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_WORD_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def is_random_base64(value: str) -> bool:
+    """Base64 that reads as noise, not as `/a/path/like/this`: `+` and `/` may come anywhere in a key
+    (also first), but a path's segments are words, and a key breaks into many short pieces."""
+    if not _B64_VALUE.fullmatch(value):
+        return False
+    longest = max(value.split("/"), key=len)
+    if len(longest) < 16 or not (any(c.isupper() for c in longest) and any(c.islower() for c in longest)
+                                 and any(c.isdigit() for c in longest)):
+        return False
+    return len(_WORD_PIECE.findall(longest)) * 3 >= len(longest) and not is_plain(longest)
+
+
 def is_path_or_url(value: str) -> bool:
-    if "://" in value or value.startswith(("/", "~/", "./", "../", "file:")):
+    if "://" in value or value.startswith(("~/", "./", "../", "file:")):
         return True
+    if value.startswith("/"):
+        return not is_random_base64(value)
     if re.match(r"^[A-Za-z]:\\", value):
         return True
     # a/b/c.ext: a relative path with a file extension
@@ -166,7 +211,7 @@ def looks_password(value: str, *, quoted: bool, literal: bool) -> bool:
     v = value
     if len(v) < 4 or len(v) > 256:
         return False
-    if is_reference(v) or is_placeholder(v) or is_filler(v):
+    if is_reference(v) or is_template(v) or is_filler(v) or is_sequential(v):
         return False
     if v.lower() in _TYPE_WORDS or v.startswith(("/", "~/", "./")):
         return False
