@@ -20,12 +20,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 from xml.sax.saxutils import escape as xml_escape
 
+from memory_syncd import statefile
 from memory_syncd.errors import MemorySyncError, UsageError
 
 Kind = Literal["systemd", "launchd"]
@@ -219,23 +219,8 @@ def write_atomic(path: Path, text: str) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        # Service files are not secret, and launchd refuses a plist that is group- or world-writable.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    # Service files are not secret, and launchd refuses a plist that is group- or world-writable.
+    statefile.write_bytes(path, data, mode=0o644)
     return True
 
 

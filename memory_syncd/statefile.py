@@ -70,13 +70,16 @@ def write_json(path: Path, value: Any) -> None:
     write_bytes(path, _dumps(value))
 
 
-def write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace `path` with `data` atomically (temp file, fsync, rename, directory fsync), with `mode`."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if mode != 0o600:  # mkstemp's own mode
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
