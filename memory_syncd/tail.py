@@ -124,8 +124,10 @@ def read_lines(f: BinaryIO, state: TailState, max_line: int, report: ReadReport)
                 report.too_long += 1
             else:
                 data = b"".join((*parts, chunk[start:nl])) if parts else chunk[start:nl]
+                line_start = base + start - held
+                parts, held = [], 0  # drop the pieces before yielding: a long line is not held twice
                 state.offset = base + nl + 1
-                yield Line(base + start - held, data)
+                yield Line(line_start, data)
             parts, held = [], 0
             start = nl + 1
             state.offset = base + start
