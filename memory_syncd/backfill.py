@@ -16,7 +16,7 @@ from pathlib import Path
 
 from memory_syncd import content, memfile, render, summarize
 from memory_syncd.config import Config
-from memory_syncd.errors import LLMUnavailable, UsageError
+from memory_syncd.errors import LLMUnavailable, MemorySyncError, UsageError
 from memory_syncd.index import Day, SourceSummary, transitions_of
 from memory_syncd.ingest import AgentIndex
 from memory_syncd.sync import memory_bytes, status_of
@@ -46,7 +46,7 @@ class DayResult:
     day: date
     messages: int
     before: str  # status before: missing, sparse, covered
-    action: str  # created, updated, unchanged, would-create, would-update, skipped-covered, no-messages
+    action: str  # created, updated, unchanged, would-create, would-update, skipped-covered, no-messages, failed
     path: Path | None
     bytes: int = 0
     note: str = ""
@@ -125,8 +125,11 @@ def run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: dat
                     summarize_day(target, v, day, send)
                 except LLMUnavailable as e:
                     note = f"summary failed: {e}"
-            r = write_day(target, v, day, status=status, dry_run=dry_run)
-            results.append(replace(r, note=note) if note else r)
+            try:
+                r = write_day(target, v, day, status=status, dry_run=dry_run)
+            except MemorySyncError as e:  # one day that cannot be written does not stop the others
+                r = DayResult(agent, day, n, status, "failed", None, note=str(e))
+            results.append(replace(r, note=note) if note and r.action != "failed" else r)
     if progress:
         progress(len(plan), len(plan), "done")
     return results

@@ -178,6 +178,9 @@ def backfill(today: bool, on: str | None, since: str | None, until: str | None, 
         print_json(present.backfill_json(results))
     else:
         click.echo(present.backfill(results, dry_run))
+    failed = sum(r.action == "failed" for r in results)
+    if failed:
+        raise MemorySyncError(f"{failed} day(s) could not be written (see their notes above)")
 
 
 def llm_sender(target: Target) -> Send:
