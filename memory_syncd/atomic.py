@@ -348,6 +348,7 @@ def _create(dfd: int, tmp: str, name: str) -> bool:
 
 
 @functools.cache
+@functools.cache  # look libc up once, not on every swap
 def _renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
     try:
         fn = ctypes.CDLL(None, use_errno=True).renameat2  # Linux: glibc >= 2.28, recent musl

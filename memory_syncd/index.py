@@ -75,11 +75,6 @@ class SourceSummary:
         elif isinstance(rec, Skip):
             self.skipped[rec.reason.value] += 1
 
-    def forget_spans(self) -> None:
-        """After a reset the old byte ranges point into content that is gone; keys and models stay."""
-        for part in self.days.values():
-            part.spans.clear()
-
     # -- persistence (the compare cache and the daemon checkpoint) --
 
     def to_json(self) -> dict[str, Any]:
