@@ -50,6 +50,7 @@ import corpus  # noqa: E402
 from memory_syncd import backfill, config, content, memfile, render, sync  # noqa: E402
 from memory_syncd.index import ModelObs, SourceSummary, transitions_of  # noqa: E402
 from memory_syncd.parse import DayClock, Header, Message, ModelSeen, parse_line  # noqa: E402
+from memory_syncd.sessionmeta import from_sessions_json  # noqa: E402
 from memory_syncd.sources import Kind, list_sessions  # noqa: E402
 from memory_syncd.target import Target, resolve  # noqa: E402
 
@@ -154,7 +155,7 @@ def seed(target: Target) -> tuple[int, int]:
             switches = [(t.ts_ms, t.session, t.from_model, t.to_model)
                         for t in transitions_of([SourceSummary(models=models)]) if clock.day(t.ts_ms) == day]
             snap = content.build(agent_id, day, target.zone, lines, len(keys),
-                                 content.session_channels(agent.sessions_dir), switches)
+                                 from_sessions_json(agent.sessions_dir), switches)
             block = render.render(snap, target.cfg.max_memory_file_bytes)
             path = memfile.target_path(agent.memory_dir, day, target.cfg.write_mode)
             with memfile.writer_lock(agent.memory_dir, timeout=30):

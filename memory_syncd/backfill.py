@@ -19,6 +19,7 @@ from memory_syncd.config import Config
 from memory_syncd.errors import LLMUnavailable, MemorySyncError, UsageError
 from memory_syncd.index import Day, SourceSummary, transitions_of
 from memory_syncd.ingest import AgentIndex
+from memory_syncd.sessionmeta import SessionMeta
 from memory_syncd.sync import memory_bytes, status_of
 from memory_syncd.target import Target
 
@@ -59,7 +60,7 @@ class AgentView:
     idx: AgentIndex
     days: Mapping[date, Day]
     switches: Mapping[date, list[tuple[int, str, str, str]]]
-    channels: Mapping[str, str]
+    sessions: Mapping[str, SessionMeta]
 
 
 def view(target: Target, idx: AgentIndex, only: date | None = None) -> AgentView:
@@ -80,7 +81,7 @@ def view(target: Target, idx: AgentIndex, only: date | None = None) -> AgentView
         day = datetime.fromtimestamp(t.ts_ms / 1000, target.zone).date()
         if only is None or day == only:
             switches.setdefault(day, []).append((t.ts_ms, t.session, t.from_model, t.to_model))
-    return AgentView(idx, days, switches, content.session_channels(idx.agent.sessions_dir))
+    return AgentView(idx, days, switches, idx.session_meta())
 
 
 def choose(v: AgentView, sel: Selection, today: date, cfg: Config) -> list[tuple[date, int, str]]:
@@ -139,7 +140,7 @@ def snapshot(target: Target, v: AgentView, day: date) -> content.DaySnapshot:
     """One day's redacted content, reading only that day's byte ranges."""
     info = v.days.get(day)
     return content.build(v.idx.agent.id, day, target.zone, v.idx.day_lines(day), info.messages if info else 0,
-                         v.channels, v.switches.get(day, ()))
+                         v.sessions, v.switches.get(day, ()))
 
 
 def block_for(target: Target, v: AgentView, day: date, summary: str | None = None) -> str:

@@ -10,17 +10,16 @@ only their moment, so big ones are not even decoded.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
 from memory_syncd.parse import Message, epoch_ms, is_noise, message_key, parse_record, strip_envelope
 from memory_syncd.redact import redact
+from memory_syncd.sessionmeta import SessionMeta
 
 try:  # the same parser as the index (a declared dependency); the standard library is the fallback
     import orjson
@@ -33,6 +32,8 @@ _BIG_RESULT = 2 * 1024  # below this, decoding a result costs about what the che
 _QUIET_END = re.compile(rb'"isError":false,"timestamp":(\d{1,16})\}\}\s*\Z')
 _PATH_ARGS = ("path", "file_path", "filePath", "file")
 _FILE_TOOLS = {"read": "read", "write": "write", "edit": "edit", "apply_patch": "patch", "multiedit": "edit"}
+
+_NO_META = SessionMeta()
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,9 @@ class DaySnapshot:
 
 
 def build(agent: str, day: date, zone: tzinfo, lines: Iterable[tuple[str, bytes]], messages: int,
-          channels: Mapping[str, str], switches: Iterable[tuple[int, str, str, str]] = ()) -> DaySnapshot:
-    """Assemble the day from its raw records (any order, duplicates allowed)."""
+          sessions: Mapping[str, SessionMeta], switches: Iterable[tuple[int, str, str, str]] = ()) -> DaySnapshot:
+    """Assemble the day from its raw records (any order, duplicates allowed). `sessions` gives each
+    session's key and channel where OpenClaw recorded them."""
     items: dict[int, tuple[int, str, dict[str, Any]]] = {}
     titles: dict[str, str] = {}
     for session, raw in lines:
@@ -94,7 +96,7 @@ def build(agent: str, day: date, zone: tzinfo, lines: Iterable[tuple[str, bytes]
         if isinstance(rec, Message) and isinstance(obj.get("message"), dict):
             items.setdefault(rec.key, (rec.ts_ms, session, obj["message"]))
     ordered = sorted(items.values(), key=lambda t: (t[0], t[1]))
-    return _assemble(agent, day, zone, ordered, messages, channels, titles, tuple(switches))
+    return _assemble(agent, day, zone, ordered, messages, sessions, titles, tuple(switches))
 
 
 def _quiet_result(raw: bytes) -> tuple[int, int] | None:
@@ -128,7 +130,7 @@ def _decode(raw: bytes) -> Any:
 
 
 def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str, dict[str, Any]]],
-              messages: int, channels: Mapping[str, str], titles: dict[str, str],
+              messages: int, meta: Mapping[str, SessionMeta], titles: dict[str, str],
               switches: tuple[tuple[int, str, str, str], ...]) -> DaySnapshot:
     turns: list[Turn] = []
     tools: Counter[str] = Counter()
@@ -188,7 +190,8 @@ def _assemble(agent: str, day: date, zone: tzinfo, ordered: list[tuple[int, str,
     for session in list(current):
         close(session)
     sessions = tuple(
-        SessionInfo(s, v[0], v[1], v[2], channels.get(s, ""), tuple(models.get(s, ())), titles.get(s, ""))
+        SessionInfo(s, v[0], v[1], v[2], meta.get(s, _NO_META).channel, tuple(models.get(s, ())),
+                    titles.get(s, ""))
         for s, v in sorted(spans.items(), key=lambda kv: kv[1][0]))
     turns.sort(key=lambda t: t.ts_ms)
     return DaySnapshot(agent, zone=zone, day=day, messages=messages, sessions=sessions, turns=tuple(turns),
@@ -241,27 +244,3 @@ def tool_calls(content: object) -> list[tuple[str, Mapping[str, Any]]]:
 def _headline(text: str, limit: int = 100) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
-def session_channels(sessions_dir: Path) -> dict[str, str]:
-    """sessionId -> channel (telegram, discord, webchat, …) from OpenClaw's `sessions.json`, read-only."""
-    try:
-        with open(os.path.join(sessions_dir, "sessions.json"), "rb") as f:
-            data = json.loads(f.read())
-    except (OSError, ValueError):
-        return {}
-    out: dict[str, str] = {}
-    if not isinstance(data, dict):
-        return out
-    for entry in data.values():
-        if not isinstance(entry, dict) or not isinstance(entry.get("sessionId"), str):
-            continue
-        origin = entry.get("origin")
-        if not isinstance(origin, dict):
-            origin = {}
-        for value in (entry.get("lastChannel"), origin.get("provider"), origin.get("surface")):
-            if isinstance(value, str) and value:
-                out[entry["sessionId"]] = value
-                break
-    return out
-

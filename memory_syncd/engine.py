@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from memory_syncd import backfill, memfile, statefile, sync
+from memory_syncd.discover import discover
 from memory_syncd.errors import MemorySyncError
 from memory_syncd.ingest import AgentIndex
 from memory_syncd.parse import DayClock
-from memory_syncd.sources import discover
 from memory_syncd.target import Target
 
 log = logging.getLogger(__name__)

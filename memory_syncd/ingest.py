@@ -30,10 +30,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from memory_syncd import store, tail
+from memory_syncd import sessionmeta, store, tail
 from memory_syncd.errors import SourceError
 from memory_syncd.index import Day, DayPart, SourceSummary, days_of
 from memory_syncd.parse import DayClock, Message, parse_line
+from memory_syncd.sessionmeta import SessionMeta
 from memory_syncd.sources import Agent, Kind, list_sessions
 from memory_syncd.tail import Identity, TailState
 
@@ -237,6 +238,10 @@ class AgentIndex:
                 yield from _file_ranges(state, part)
             except OSError as e:
                 log.warning("cannot re-read %s: %s", state.path, e)
+
+    def session_meta(self) -> dict[str, SessionMeta]:
+        """Each session's key and channel, from `sessions.json` and (where present) the SQLite store."""
+        return sessionmeta.from_sessions_json(self.agent.sessions_dir)
 
     # -- persistence --
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory_syncd.config import Config
+from memory_syncd.discover import discover, select, state_roots
 from memory_syncd.errors import SourceError, UsageError
-from memory_syncd.sources import SQLITE_NAME, Agent, discover, select, state_roots
+from memory_syncd.sources import SQLITE_NAME, Agent
 
 
 @dataclass(frozen=True)

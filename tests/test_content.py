@@ -13,8 +13,9 @@ import pytest
 from fixtures_openclaw import BERLIN, assistant, dumps, header, message, ms, tool_result, user
 
 from memory_syncd import content
-from memory_syncd.content import DaySnapshot, build, session_channels, text_of, tool_calls
+from memory_syncd.content import DaySnapshot, build, text_of, tool_calls
 from memory_syncd.parse import HEARTBEAT_PROMPT
+from memory_syncd.sessionmeta import SessionMeta, from_sessions_json
 
 DAY = date(2026, 4, 13)
 S1 = "11111111-aaaa-4bbb-8ccc-000000000001"
@@ -35,9 +36,9 @@ def calls(at_ms: int, *tools: tuple[str, dict[str, Any]], text: str = "", **kw: 
                    model="claude-opus-4-6", stopReason="toolUse", **kw)
 
 
-def snap(*records: dict[str, Any], session: str = S1, channels: dict[str, str] | None = None) -> DaySnapshot:
+def snap(*records: dict[str, Any], session: str = S1, chans: dict[str, str] | None = None) -> DaySnapshot:
     lines = [(session, dumps(r)) for r in records]
-    return build("main", DAY, BERLIN, lines, len(lines), channels or {})
+    return build("main", DAY, BERLIN, lines, len(lines), {k: SessionMeta("", v) for k, v in (chans or {}).items()})
 
 
 def test_a_turn_pairs_the_request_with_the_answers_and_tools() -> None:
@@ -98,7 +99,7 @@ def test_sessions_rewrite_copies_and_order() -> None:
     lines = [(S2, dumps(assistant(at("11:01"), "answer two"))), (S1, dumps(first)),
              (S2, dumps(user(at("11:00"), "question two"))), (S1, dumps(copy)),
              (S1, dumps(assistant(at("10:01"), "answer one"))), (S1, b"{not json"), (S1, b"[1]")]
-    s = build("main", DAY, BERLIN, lines, 4, {S2: "telegram"})
+    s = build("main", DAY, BERLIN, lines, 4, {S2: SessionMeta("", "telegram")})
     assert s.messages == 4
     assert [(x.session, x.messages, x.channel) for x in s.sessions] == [(S1, 2, ""), (S2, 2, "telegram")]
     assert [(t.session, t.request, t.answers) for t in s.turns] == [
@@ -245,15 +246,19 @@ def test_text_of_and_tool_calls() -> None:
     assert tool_calls("text") == []
 
 
+def channels(sessions_dir: Path) -> dict[str, str]:
+    return {s: m.channel for s, m in from_sessions_json(sessions_dir).items() if m.channel}
+
+
 def test_session_channels(tmp_path: Path) -> None:
-    assert session_channels(tmp_path) == {}
+    assert channels(tmp_path) == {}
     (tmp_path / "sessions.json").write_text(json.dumps({
         "agent:main:main": {"sessionId": S1, "lastChannel": "telegram"},
         "agent:main:discord:group:x": {"sessionId": S2, "origin": {"provider": "discord", "surface": "discord"}},
         "cron:1": {"sessionId": "c", "origin": {"surface": "webchat"}},
         "broken": {"sessionId": 5}, "other": "x"}))
-    assert session_channels(tmp_path) == {S1: "telegram", S2: "discord", "c": "webchat"}
+    assert channels(tmp_path) == {S1: "telegram", S2: "discord", "c": "webchat"}
     (tmp_path / "sessions.json").write_text("[1, 2]")
-    assert session_channels(tmp_path) == {}
+    assert channels(tmp_path) == {}
     (tmp_path / "sessions.json").write_text("{broken")
-    assert session_channels(tmp_path) == {}
+    assert channels(tmp_path) == {}

@@ -17,6 +17,7 @@ from memory_syncd.content import DaySnapshot, build
 from memory_syncd.memfile import BEGIN, END
 from memory_syncd.redact import redact
 from memory_syncd.render import render, title
+from memory_syncd.sessionmeta import SessionMeta
 
 DAY = date(2026, 4, 14)
 BUDGET = 24 * 1024
@@ -71,7 +72,8 @@ def busy_day(rng: random.Random, turns: int, plant: dict[int, tuple[str, str]]) 
 
 def snap_of(lines: list[tuple[str, bytes]], day: date = DAY, **kw: Any) -> DaySnapshot:
     n = sum(1 for _, raw in lines if b'"type":"message"' in raw)
-    return build("main", day, BERLIN, lines, n, kw.pop("channels", {}), **kw)
+    meta = {k: SessionMeta("", v) for k, v in kw.pop("channels", {}).items()}
+    return build("main", day, BERLIN, lines, n, meta, **kw)
 
 
 def test_title() -> None:
