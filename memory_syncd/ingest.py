@@ -19,7 +19,7 @@ Invariants:
 
 from __future__ import annotations
 
-import io
+import contextlib
 import logging
 import os
 import sqlite3
@@ -47,19 +47,22 @@ PARTIAL = "partial last line"
 @dataclass
 class SourceState:
     path: str
-    kind: str  # "jsonl", "zst" or "sqlite"
+    kind: str  # "jsonl", "zst", "sqlite", or "archive" (a deleted/reset session kept inside the store)
     size: int = 0
     mtime_ns: int = 0
     tail: TailState = field(default_factory=TailState)
     cursor: store.StoreCursor = field(default_factory=store.StoreCursor)
     summary: SourceSummary = field(default_factory=SourceSummary)
+    ident: str = ""  # sqlite: the store files' stat signature; archive: the blob's checksum
+    archive: tuple[str, ...] = ()  # archive: (table, session id, generation) of its row in the store
 
     def to_json(self) -> dict[str, Any]:
         return {
             "path": self.path, "kind": self.kind, "size": self.size, "mtime_ns": self.mtime_ns,
             "identity": self.tail.identity.to_json() if self.tail.identity else None,
             "offset": self.tail.offset, "skipping": self.tail.skipping,
-            "cursor": self.cursor.to_json(), "summary": self.summary.to_json(),
+            "cursor": self.cursor.to_json(), "summary": self.summary.to_json(), "ident": self.ident,
+            "archive": list(self.archive),
         }
 
     @classmethod
@@ -67,7 +70,8 @@ class SourceState:
         ident = Identity.from_json(v["identity"]) if v.get("identity") else None
         return cls(str(v["path"]), str(v["kind"]), int(v["size"]), int(v["mtime_ns"]),
                    TailState(ident, int(v["offset"]), bool(v["skipping"])),
-                   store.StoreCursor.from_json(v.get("cursor", {})), SourceSummary.from_json(v["summary"]))
+                   store.StoreCursor.from_json(v.get("cursor", {})), SourceSummary.from_json(v["summary"]),
+                   str(v.get("ident", "")), tuple(map(str, v.get("archive", ()))))
 
 
 @dataclass
@@ -118,13 +122,11 @@ class AgentIndex:
             state.size, state.mtime_ns = st.st_size, st.st_mtime_ns
         db = self.agent.sqlite
         if db is not None and db.exists():
-            key = f"sqlite:{db}"
-            seen.add(key)
-            state = self.sources.setdefault(key, SourceState(str(db), "sqlite"))
             try:
-                self._read_store(state, db, clock, report)
-            except SourceError as e:
+                seen |= self._read_store(db, clock, report)
+            except SourceError as e:  # locked for too long, damaged: keep what was read, try again later
                 report.errors.append(str(e))
+                seen |= {k for k in self.sources if k == f"sqlite:{db}" or k.startswith(f"archive:{db}:")}
         for key in [k for k in self.sources if k not in seen]:
             self._retire(self.sources.pop(key).summary)
         return report
@@ -143,22 +145,25 @@ class AgentIndex:
             import zstandard
 
             self._retire(state.summary)
-            state.summary, state.tail = SourceSummary(), TailState()
+            state.summary, state.tail = _fresh(path.name), TailState()
             try:
                 with open(path, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as z:
-                    data = z.read()
+                    self._feed(state, z, clock, report)
+                    z.read()  # a torn last line: find the true end
+                    torn = z.tell() > state.tail.offset and not state.tail.skipping
             except zstandard.ZstdError as e:
                 log.warning("%s: not a readable zst archive (%s)", path, e)
                 state.summary.skipped["corrupt zst archive"] += 1
                 return
-            self._feed(state, io.BytesIO(data), clock, report)
-            if len(data) > state.tail.offset and not state.tail.skipping:
+            if torn:
                 state.summary.skipped[PARTIAL] += 1  # an archive's torn last line never completes
             return
         with open(path, "rb") as f:
+            if state.tail.identity is None and not state.summary.session:
+                state.summary.session = session_of(path.name)
             if tail.check(f, state.tail):
                 self._retire(state.summary)
-                state.summary = SourceSummary()
+                state.summary = _fresh(path.name)
                 report.resets += 1
             self._feed(state, f, clock, report)
 
@@ -176,22 +181,67 @@ class AgentIndex:
             report.too_long += rr.too_long
             summary.skipped["too_long"] += rr.too_long
 
-    def _read_store(self, state: SourceState, db: Path, clock: DayClock, report: RefreshReport) -> None:
+    def _read_store(self, db: Path, clock: DayClock, report: RefreshReport) -> set[str]:
+        """Read what is new in the store and in its archive tables; return the keys of its sources."""
+        key = f"sqlite:{db}"
+        state = self.sources.setdefault(key, SourceState(str(db), "sqlite"))
+        keys = {key} | {k for k in self.sources if k.startswith(f"archive:{db}:")}
+        sig = store.signature(db)
+        if sig == state.ident:
+            return keys  # neither the store nor its WAL or journal changed: nothing to query
+        if not store.has_transcripts(db):
+            log.info("%s holds no transcripts (OpenClaw before 2026.7); reading the JSONL files", db)
+            state.ident = sig
+            return keys
         con = store.connect(db)
         try:
-            for row in store.read_new(con, state.cursor):
-                report.read_bytes += len(row.event)
-                if len(row.event) > self.max_line:
-                    state.summary.skipped["too_long"] += 1
+            sc = store.schema(con, db)
+            live = set()
+            for row in store.read_new(con, sc, state.cursor, self.max_line):
+                live.add(row.session)
+                self._take_row(state.summary, row, clock, report)
+            keys = {key}
+            for a in store.archives(con, sc):
+                akey = f"archive:{db}:{a.table}:{a.session}:{a.generation}"
+                keys.add(akey)
+                old = self.sources.get(akey)
+                if old is not None and old.ident == a.ident:
                     continue
-                rec = parse_line(row.event)
-                state.summary.feed(rec, clock, row.seq, row.seq + 1, session=row.session)
-                if isinstance(rec, Message):
-                    report.changed_days.add(clock.day(rec.ts_ms))
+                if old is not None:
+                    self._retire(old.summary)
+                arch = self.sources[akey] = SourceState(str(db), "archive", ident=a.ident,
+                                                        archive=(a.table, a.session, a.generation))
+                self._read_archive(arch, con, a, clock, report)
         except sqlite3.Error as e:  # locked for too long, damaged: what was read so far is kept
             raise SourceError(f"cannot read SQLite store {db}: {e}") from e
         finally:
             con.close()
+        state.ident = sig
+        return keys
+
+    def _take_row(self, summary: SourceSummary, row: store.Row, clock: DayClock, report: RefreshReport) -> None:
+        if row.event is None:
+            summary.skipped[row.problem] += 1
+            if row.problem == "too_long":
+                report.too_long += 1
+            else:
+                log.warning("SQLite store: session %s seq %d: %s", row.session, row.seq, row.problem)
+            return
+        report.read_bytes += len(row.event)
+        rec = parse_line(row.event)
+        summary.feed(rec, clock, row.seq, row.seq + 1, session=row.session)
+        if isinstance(rec, Message):
+            report.changed_days.add(clock.day(rec.ts_ms))
+
+    def _read_archive(self, state: SourceState, con: sqlite3.Connection, a: store.Archive, clock: DayClock,
+                      report: RefreshReport) -> None:
+        report.opened += 1
+        state.summary = SourceSummary(session=a.session)
+        with store.archive_stream(con, a) as f:
+            if f is None:
+                state.summary.skipped["corrupt archive"] += 1
+                return
+            self._feed(state, f, clock, report)
 
     # -- queries --
 
@@ -225,14 +275,7 @@ class AgentIndex:
             if part is None:
                 continue
             if state.kind == "sqlite":
-                con = store.connect(Path(state.path))
-                try:
-                    for session, spans in part.spans.items():
-                        for first, end in spans:
-                            for row in store.read_range(con, session, first, end):
-                                yield row.session, row.event
-                finally:
-                    con.close()
+                yield from store.day_rows(Path(state.path), part.spans, self.max_line)
                 continue
             try:
                 yield from _file_ranges(state, part)
@@ -241,7 +284,18 @@ class AgentIndex:
 
     def session_meta(self) -> dict[str, SessionMeta]:
         """Each session's key and channel, from `sessions.json` and (where present) the SQLite store."""
-        return sessionmeta.from_sessions_json(self.agent.sessions_dir)
+        meta = sessionmeta.from_sessions_json(self.agent.sessions_dir)
+        db = self.agent.sqlite
+        if db is not None and f"sqlite:{db}" in self.sources:
+            try:
+                con = store.connect(db)
+                try:
+                    meta.update(store.session_meta(con, store.schema(con, db)))
+                finally:
+                    con.close()
+            except (SourceError, sqlite3.Error) as e:
+                log.warning("cannot read session keys from %s: %s", db, e)
+        return meta
 
     # -- persistence --
 
@@ -265,16 +319,39 @@ class AgentIndex:
         return True
 
 
-def _file_ranges(state: SourceState, part: DayPart) -> Iterator[tuple[str, bytes]]:
-    session = state.summary.session
-    if state.kind == "zst":
-        import zstandard
+def session_of(name: str) -> str:
+    """The session id a transcript's file name carries (used until, or unless, a header names it)."""
+    return name.split(".jsonl", 1)[0]
 
-        with open(state.path, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as z:
-            data = z.read()
-        for spans in part.spans.values():
-            for a, b in spans:
-                yield from ((session, ln) for ln in data[a:b].split(b"\n") if ln)
+
+def _fresh(name: str) -> SourceSummary:
+    return SourceSummary(session=session_of(name))
+
+
+def _file_ranges(state: SourceState, part: DayPart) -> Iterator[tuple[str, bytes]]:
+    """The day's lines of a JSONL file, a zst archive file, or an archive row of the store."""
+    session = state.summary.session
+    if state.kind in ("zst", "archive"):
+        with contextlib.ExitStack() as stack:
+            if state.kind == "archive":
+                con = stack.enter_context(contextlib.closing(store.connect(Path(state.path))))
+                row = store.Archive(state.archive[0], state.archive[1], state.archive[2], "", state.ident)
+                f = stack.enter_context(store.archive_stream(con, row))
+            else:
+                import zstandard
+
+                raw = stack.enter_context(open(state.path, "rb"))
+                f = stack.enter_context(zstandard.ZstdDecompressor().stream_reader(raw))
+            if f is None:
+                return
+            pos = 0
+            for spans in part.spans.values():
+                for a, b in sorted(spans):
+                    if a < pos:
+                        continue
+                    f.read(a - pos)
+                    yield from ((session, ln) for ln in f.read(b - a).split(b"\n") if ln)
+                    pos = b
         return
     with open(state.path, "rb") as f:
         for spans in part.spans.values():

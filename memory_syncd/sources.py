@@ -23,7 +23,10 @@ from memory_syncd.errors import SourceError
 log = logging.getLogger(__name__)
 
 SQLITE_NAME = "openclaw-agent.sqlite"
-_ARCHIVE = re.compile(r"\.jsonl\.(?:reset|deleted)\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d{1,6})?Z(\.zst)?$")
+# `<id>.jsonl.<reason>.<ISO stamp>[.<generation: 32 hex>][.zst]` (OpenClaw's ARCHIVE_SUFFIX_RE; the generation
+# names the SQLite archive row the file was published from), and `.<epoch seconds>` from older releases.
+_ARCHIVE = re.compile(r"\.jsonl\.(?:reset|deleted)\.(?:\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d{1,6})?Z"
+                      r"(?:\.[0-9a-f]{32})?|\d{9,13})(\.zst)?$")
 _CHECKPOINT = re.compile(r"\.checkpoint\.[0-9a-fA-F-]{8,}\.jsonl$")
 # Subdirectories of sessions/ that hold transcripts too (OpenClaw moves imported files here).
 _ARCHIVE_SUBDIRS = ("session-sqlite-import-archive",)

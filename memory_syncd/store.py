@@ -1,49 +1,107 @@
-"""Reading OpenClaw's per-agent SQLite store (`openclaw-agent.sqlite`, table `transcript_events`).
+"""Reading OpenClaw's per-agent SQLite store (`agents/<id>/agent/openclaw-agent.sqlite`).
 
-Owns every query we run against it. The store is OpenClaw's, live and in WAL mode, so:
-- it is opened read-only (`mode=ro` URI) and never written;
-- reads are keyset pages, each its own short implicit transaction, so we never pin the WAL;
-- new rows are found by rowid (inserts, and rewrites that delete and re-insert, get new rowids); if the
-  table has no rowid, per-session `max(seq)` stands in, and a session whose rows shrank is re-read whole.
-Each `event_json` holds one JSONL record, byte for byte, so the JSONL parser reads it unchanged.
+Owns every query we run against it. The store is OpenClaw's, live, usually in WAL mode (rollback journal
+on network and VM file systems), so:
+- it is opened read-only (`mode=ro` URI, `query_only`) and never written;
+- every read is a short implicit transaction: nothing stays open between polls, so OpenClaw's WAL
+  checkpoints are never held back;
+- progress is kept per session as (last seq, row count, rewrite generation), never by rowid: OpenClaw
+  deletes sessions (rowids are reused) and runs incremental vacuum (rowids are renumbered). A session whose
+  last seq went down, whose row count changed below the last seq, or whose rewrite watermark moved is read
+  again whole; message keys make that idempotent.
+
+Schema generations (`PRAGMA user_version`, table columns): the first SQLite releases have `event_json`
+only; 2026.9 (user_version 23) adds `event_zstd` + `event_utf8_bytes` (events of 1 KiB and more that
+compress well are stored as a zstd frame with `event_json` NULL), `session_windows`, `session_nodes`,
+`session_transcript_archives` (deleted/reset sessions, one zstd JSONL blob each) and the active-branch table.
+Columns are looked up, not assumed, so a newer schema still reads with the columns we know.
+
+Rows are fetched in pages bounded by count and by bytes, and a row over the line cap is skipped in SQL by
+its stored length, so one huge event never reaches memory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from memory_syncd.errors import SourceError
+from memory_syncd.sessionmeta import SessionMeta
 
-PAGE = 500
+log = logging.getLogger(__name__)
+
+PAGE = 500  # rows per page at most
+PAGE_BYTES = 8 * 1024 * 1024  # and about this many payload bytes (always at least one row)
+KNOWN_VERSION = 23  # the newest `user_version` we have read (OpenClaw 2026.9.6)
+_warned: set[str] = set()
 
 
 @dataclass
 class StoreCursor:
-    """How far the store has been read: by rowid, or per session by seq when there is no rowid."""
+    """How far each session of the store has been read: session -> (last seq, rows, rewrite generation)."""
 
-    rowid: int = 0
-    seqs: dict[str, tuple[int, int]] = field(default_factory=dict)  # session -> (max seq, row count)
+    seqs: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        return {"rowid": self.rowid, "seqs": {k: list(v) for k, v in self.seqs.items()}}
+        return {"seqs": {k: list(v) for k, v in self.seqs.items()}}
 
     @classmethod
     def from_json(cls, v: dict[str, object]) -> StoreCursor:
         seqs = v.get("seqs", {})
-        rowid = v.get("rowid", 0)
-        return cls(int(rowid) if isinstance(rowid, int) else 0,
-                   {str(k): (int(a), int(b)) for k, (a, b) in seqs.items()} if isinstance(seqs, dict) else {})
+        if not isinstance(seqs, dict):
+            return cls()
+        return cls({str(k): (int(a[0]), int(a[1]), str(a[2])) for k, a in seqs.items()
+                    if isinstance(a, list) and len(a) == 3})
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     session: str
     seq: int
-    event: bytes
+    event: bytes | None  # None: over the size cap (skipped in SQL) or an undecodable compressed frame
+    problem: str = ""  # why `event` is None: "too_long", "malformed" or "undecodable compressed row"
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """One archived transcript generation (a deleted or reset session) kept inside the store."""
+
+    table: str
+    session: str
+    generation: str
+    session_key: str
+    ident: str  # changes when the blob does (its sha256 where the table has one)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """What `doctor` shows about a store."""
+
+    user_version: int | None
+    journal_mode: str
+    has_transcripts: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The columns of the tables we read, as this store has them."""
+
+    version: int
+    events: frozenset[str]
+    tables: frozenset[str]
+
+    @property
+    def compressed(self) -> bool:
+        return "event_zstd" in self.events
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -57,63 +115,266 @@ def connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-def read_new(con: sqlite3.Connection, cursor: StoreCursor) -> Iterator[Row]:
-    """Yield rows not yet seen, advancing `cursor` page by page."""
+def has_transcripts(path: Path) -> bool:
+    """Whether the store has a transcript table at all (stores before 2026.7 hold other state only)."""
     try:
-        yield from _by_rowid(con, cursor)
-    except sqlite3.OperationalError as e:
-        if "rowid" not in str(e):
-            raise
-        yield from _by_session(con, cursor)
+        con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5.0)
+        try:
+            return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transcript_events'"
+                               ).fetchone() is not None
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return True  # unreadable: let `connect` report why
 
 
-def _by_rowid(con: sqlite3.Connection, cursor: StoreCursor) -> Iterator[Row]:
-    while True:
-        page = con.execute(
-            "SELECT rowid, session_id, seq, event_json FROM transcript_events WHERE rowid > ? "
-            "ORDER BY rowid LIMIT ?", (cursor.rowid, PAGE)).fetchall()
-        for rowid, session, seq, event in page:
-            cursor.rowid = rowid
-            yield Row(str(session), int(seq), _bytes(event))
-        if len(page) < PAGE:
-            return
+def schema(con: sqlite3.Connection, path: Path) -> Schema:
+    version = int(con.execute("PRAGMA user_version").fetchone()[0])
+    tables = frozenset(r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    events = frozenset(r[1] for r in con.execute("PRAGMA table_info(transcript_events)"))
+    if version > KNOWN_VERSION and str(path) not in _warned:
+        _warned.add(str(path))
+        log.warning("%s: SQLite schema version %d is newer than the newest known (%d); reading the columns "
+                    "it shares with that version", path, version, KNOWN_VERSION)
+    return Schema(version, events, tables)
 
 
-def _by_session(con: sqlite3.Connection, cursor: StoreCursor) -> Iterator[Row]:
+def describe(path: Path) -> StoreInfo:
+    try:
+        con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5.0)
+        try:
+            version = int(con.execute("PRAGMA user_version").fetchone()[0])
+            mode = str(con.execute("PRAGMA journal_mode").fetchone()[0])
+            has = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transcript_events'"
+                              ).fetchone() is not None
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        return StoreInfo(None, "", False, str(e))
+    return StoreInfo(version, mode, has)
+
+
+# --- live transcript rows ---
+
+
+def read_new(con: sqlite3.Connection, sc: Schema, cursor: StoreCursor, max_bytes: int) -> Iterator[Row]:
+    """Yield the rows not yet seen, session by session, advancing `cursor` as each session is finished."""
+    generations: dict[str, str] = {}
+    if "transcript_rewrite_watermarks" in sc.tables:
+        generations = {str(s): str(g) for s, g in
+                       con.execute("SELECT session_id, generation FROM transcript_rewrite_watermarks")}
     stats = con.execute("SELECT session_id, max(seq), count(*) FROM transcript_events GROUP BY session_id").fetchall()
     for session, max_seq, count in stats:
-        last, seen = cursor.seqs.get(session, (-1, 0))
-        if max_seq < last or (max_seq == last and count != seen):
-            last = -1  # the session was rewritten: read it again (message keys make that idempotent)
+        session = str(session)
+        gen = generations.get(session, "")
+        last, seen, old_gen = cursor.seqs.get(session, (-1, 0, ""))
+        if max_seq < last or gen != old_gen or (max_seq == last and count != seen):
+            last = -1  # rewritten, shortened or renumbered: read it again (message keys make that idempotent)
         elif max_seq == last:
             continue
-        while True:
-            page = con.execute(
-                "SELECT seq, event_json FROM transcript_events WHERE session_id = ? AND seq > ? "
-                "ORDER BY seq LIMIT ?", (session, last, PAGE)).fetchall()
-            for seq, event in page:
-                last = int(seq)
-                yield Row(str(session), last, _bytes(event))
-            if len(page) < PAGE:
-                break
-        cursor.seqs[session] = (int(max_seq), int(count))
+        yield from _rows(con, sc, session, last, None, max_bytes)
+        cursor.seqs[session] = (int(max_seq), int(count), gen)
 
 
-def read_range(con: sqlite3.Connection, session: str, first: int, end: int) -> Iterator[Row]:
+def read_range(con: sqlite3.Connection, sc: Schema, session: str, first: int, end: int,
+               max_bytes: int) -> Iterator[Row]:
     """Rows of one session with first <= seq < end (for rendering one day)."""
-    last = first - 1
+    yield from _rows(con, sc, session, first - 1, end, max_bytes)
+
+
+def _rows(con: sqlite3.Connection, sc: Schema, session: str, after: int, end: int | None,
+          max_bytes: int) -> Iterator[Row]:
+    size = ("coalesce(event_utf8_bytes, length(CAST(event_json AS BLOB)))" if "event_utf8_bytes" in sc.events
+            else "length(CAST(event_json AS BLOB))")
+    big = f"{size} > {int(max_bytes)}"
+    if sc.compressed:
+        stored = "coalesce(length(CAST(event_json AS BLOB)), 0) + coalesce(length(event_zstd), 0)"
+        payload = (f"CASE WHEN {big} THEN NULL ELSE event_json END, "
+                   f"CASE WHEN {big} THEN NULL ELSE event_zstd END, event_utf8_bytes")
+    else:
+        stored = "coalesce(length(CAST(event_json AS BLOB)), 0)"
+        payload = f"CASE WHEN {big} THEN NULL ELSE event_json END, NULL, NULL"
+    bound = "AND seq < ?" if end is not None else ""
+    extra: tuple[int, ...] = (end,) if end is not None else ()
     while True:
-        page = con.execute(
-            "SELECT seq, event_json FROM transcript_events WHERE session_id = ? AND seq > ? AND seq < ? "
-            "ORDER BY seq LIMIT ?", (session, last, end, PAGE)).fetchall()
-        for seq, event in page:
-            last = int(seq)
-            yield Row(session, last, _bytes(event))
-        if len(page) < PAGE:
+        # First the page's seqs and stored sizes (cheap), then the payloads in byte-bounded groups.
+        heads = con.execute(
+            f"SELECT seq, CASE WHEN {big} THEN 0 ELSE {stored} END FROM transcript_events "
+            f"WHERE session_id = ? AND seq > ? {bound} ORDER BY seq LIMIT ?", (session, after, *extra, PAGE)).fetchall()
+        i = 0
+        while i < len(heads):
+            j, held = i + 1, heads[i][1] or 0
+            while j < len(heads) and held + (heads[j][1] or 0) <= PAGE_BYTES:
+                held += heads[j][1] or 0
+                j += 1
+            rows = con.execute(
+                f"SELECT seq, {big}, {payload} FROM transcript_events "
+                "WHERE session_id = ? AND seq >= ? AND seq <= ? ORDER BY seq",
+                (session, heads[i][0], heads[j - 1][0])).fetchall()
+            for seq, too_long, text, zstd, utf8_bytes in rows:
+                yield _row(session, int(seq), bool(too_long), text, zstd, utf8_bytes)
+            i = j
+        if len(heads) < PAGE:
             return
+        after = heads[-1][0]
+
+
+def _row(session: str, seq: int, too_long: bool, text: object, zstd: object = None,
+         utf8_bytes: object = None) -> Row:
+    if too_long:
+        return Row(session, seq, None, "too_long")
+    if text is not None:
+        return Row(session, seq, _bytes(text))
+    if isinstance(zstd, bytes):
+        data = decompress(zstd, utf8_bytes if isinstance(utf8_bytes, int) else None)
+        return Row(session, seq, data, "" if data is not None else "undecodable compressed row")
+    return Row(session, seq, None, "malformed")  # a NULL payload
+
+
+def decompress(frame: bytes, size: int | None) -> bytes | None:
+    """One zstd frame, decoded to at most `size` bytes (the length OpenClaw recorded); None if broken."""
+    import zstandard
+
+    try:
+        d = zstandard.ZstdDecompressor()
+        if size is not None and size >= 0:
+            out = d.decompress(frame, max_output_size=size)
+            return out if len(out) == size else None
+        with d.stream_reader(frame) as r:
+            return r.read()
+    except zstandard.ZstdError:
+        return None
 
 
 def _bytes(v: object) -> bytes:
     if isinstance(v, bytes):
         return v
     return str(v).encode("utf-8", "surrogatepass")
+
+
+# --- branches ---
+
+
+def inactive_seqs(con: sqlite3.Connection, sc: Schema, session: str, first: int, end: int) -> set[int]:
+    """Seqs in [first, end) that OpenClaw has indexed but left off the active branch (rewound turns)."""
+    if not {"session_transcript_active_events", "session_transcript_index_state"} <= sc.tables:
+        return set()
+    state = con.execute("SELECT indexed_seq, needs_rebuild FROM session_transcript_index_state WHERE session_id = ?",
+                        (session,)).fetchone()
+    if state is None or state[1]:
+        return set()
+    upto = min(int(state[0]), end - 1)
+    if upto < first:
+        return set()
+    active = {int(r[0]) for r in con.execute(
+        "SELECT event_seq FROM session_transcript_active_events WHERE session_id = ? AND event_seq BETWEEN ? AND ?",
+        (session, first, upto))}
+    if not active:
+        return set()  # no branch recorded for this range: show everything
+    every = {int(r[0]) for r in con.execute(
+        "SELECT seq FROM transcript_events WHERE session_id = ? AND seq BETWEEN ? AND ?", (session, first, upto))}
+    return every - active
+
+
+# --- archived generations (deleted and reset sessions) ---
+
+ARCHIVE_TABLES = ("session_transcript_archives", "session_transcript_cold_archives")
+
+
+def archives(con: sqlite3.Connection, sc: Schema) -> list[Archive]:
+    out: list[Archive] = []
+    for table in ARCHIVE_TABLES:
+        if table not in sc.tables:
+            continue
+        cols = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        if not {"session_id", "archive_blob"} <= cols:
+            continue
+        gen = "generation" if "generation" in cols else "''"
+        key = "session_key" if "session_key" in cols else "''"
+        ident = "archive_sha256" if "archive_sha256" in cols else "length(archive_blob)"
+        for session, generation, session_key, tag in con.execute(
+                f"SELECT session_id, {gen}, {key}, {ident} FROM {table} ORDER BY session_id"):
+            out.append(Archive(table, str(session), str(generation), str(session_key or ""), str(tag)))
+    return out
+
+
+def archive_blob(con: sqlite3.Connection, a: Archive) -> tuple[str, bytes]:
+    """(encoding, blob) of one archive; ("", b"") when it has gone since it was listed."""
+    cols = {r[1] for r in con.execute(f"PRAGMA table_info({a.table})")}
+    enc = "encoding" if "encoding" in cols else "'zstd'"
+    where = "session_id = ? AND generation = ?" if "generation" in cols else "session_id = ? AND ? = ''"
+    row = con.execute(f"SELECT {enc}, archive_blob FROM {a.table} WHERE {where}", (a.session, a.generation)).fetchone()
+    if row is None:
+        return "", b""
+    return str(row[0] or ""), bytes(row[1] or b"")
+
+
+# --- session keys and channels ---
+
+
+def session_meta(con: sqlite3.Connection, sc: Schema) -> dict[str, SessionMeta]:
+    """session id -> key and channel, from `session_windows` (2026.9) or `sessions` (older), and from the
+    archives of sessions that were deleted since."""
+    out: dict[str, SessionMeta] = {}
+    for a in archives(con, sc):
+        if a.session_key:
+            out[a.session] = SessionMeta(a.session_key, "")
+    for table in ("sessions", "session_windows"):
+        if table not in sc.tables:
+            continue
+        cols = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        if not {"session_id", "session_key"} <= cols:
+            continue
+        channel = "channel" if "channel" in cols else "NULL"
+        for session, key, ch in con.execute(f"SELECT session_id, session_key, {channel} FROM {table}"):
+            out[str(session)] = SessionMeta(str(key or ""), str(ch or ""))
+    return out
+
+
+# --- files and streams ---
+
+
+def signature(db: Path) -> str:
+    """Size and mtime of the store and of its WAL and rollback journal: any commit changes one of them."""
+    parts = []
+    for p in (str(db), f"{db}-wal", f"{db}-journal"):
+        try:
+            st = os.stat(p)
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+    return "|".join(parts)
+
+
+@contextlib.contextmanager
+def archive_stream(con: sqlite3.Connection, a: Archive) -> Iterator[BinaryIO | None]:
+    """The JSONL of an archived generation as a stream (decompressed as it is read), or None if unusable."""
+    encoding, blob = archive_blob(con, a)
+    if encoding == "identity":
+        yield io.BytesIO(blob)
+        return
+    import zstandard
+
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(blob)) as z:
+            yield z
+    except zstandard.ZstdError as e:
+        log.warning("archive of session %s in %s is not readable: %s", a.session, a.table, e)
+        yield None
+
+
+def day_rows(db: Path, spans_by_session: Mapping[str, list[tuple[int, int]]],
+             max_line: int) -> Iterator[tuple[str, bytes]]:
+    """The day's rows of each session, leaving out turns OpenClaw rewound off the active branch."""
+    con = connect(db)
+    try:
+        sc = schema(con, db)
+        for session, spans in spans_by_session.items():
+            for first, end in spans:
+                hidden = inactive_seqs(con, sc, session, first, end)
+                for row in read_range(con, sc, session, first, end, max_line):
+                    if row.event is not None and row.seq not in hidden:
+                        yield row.session, row.event
+    finally:
+        con.close()

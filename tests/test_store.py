@@ -161,7 +161,7 @@ def test_over_long_rows_are_skipped(tmp_path: Path) -> None:
     assert idx.skipped() == {"too_long": 1}
 
 
-@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b""])
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100])
 def test_unusable_store_is_an_error_not_a_crash(tmp_path: Path, content: bytes) -> None:
     db = write(tmp_path / "agent" / "openclaw-agent.sqlite", content)
     write(tmp_path / "sessions" / f"{S_3F}.jsonl", sample(S_3F))
@@ -178,8 +178,17 @@ def test_store_without_the_table_is_an_error(tmp_path: Path) -> None:
         store.connect(db)
 
 
+def test_empty_store_file_is_not_an_error(tmp_path: Path) -> None:
+    """A 0-byte store is an empty database (OpenClaw creating it): nothing to read, nothing to report."""
+    db = write(tmp_path / "agent" / "openclaw-agent.sqlite", b"")
+    write(tmp_path / "sessions" / f"{S_3F}.jsonl", sample(S_3F))
+    idx = index(tmp_path / "sessions", sqlite=db)
+    assert not refresh(idx).errors
+    assert counts(idx) == {"2026-04-13": 18}
+
+
 def test_store_cursor_round_trips() -> None:
-    c = store.StoreCursor(17, {"a": (5, 6)})
+    c = store.StoreCursor({"a": (5, 6, "gen-1")})
     assert store.StoreCursor.from_json(json.loads(json.dumps(c.to_json()))) == c
     assert store.StoreCursor.from_json({}) == store.StoreCursor()
 
@@ -188,7 +197,7 @@ def test_read_range(tmp_path: Path) -> None:
     db = make_store(tmp_path / "openclaw-agent.sqlite", sessions_of(1, 600))
     con = store.connect(db)
     try:
-        rows = list(store.read_range(con, "sess-0000", 2, 1102))
+        rows = list(store.read_range(con, store.schema(con, db), "sess-0000", 2, 1102, 1 << 20))
     finally:
         con.close()
     assert [r.seq for r in rows] == list(range(2, 1102))
