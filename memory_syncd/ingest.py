@@ -40,7 +40,7 @@ from memory_syncd.tail import Identity, TailState
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 2  # bump whenever message keys or the saved layout change
+SCHEMA = 3  # bump whenever message keys or the saved layout change
 PARTIAL = "partial last line"
 
 
