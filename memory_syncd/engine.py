@@ -194,8 +194,10 @@ class Engine:
 
     # -- ingestion --
 
-    def _agents(self) -> list[AgentIndex]:
-        if self.discovering:
+    def _agents(self, *, rediscover: bool = True) -> list[AgentIndex]:
+        """The agent indexes; with `rediscover`, first look for agents that appeared (this re-reads
+        `openclaw.json`, so it runs at start and on the reconcile tick, not on every file event)."""
+        if self.discovering and (rediscover or not self.indexes):
             # Filtered, not `select`ed: an agent named with --agent that does not exist yet is waited for
             # (picked up when it appears), not an error on every scan.
             wanted = {w.lower() for w in self.target.cfg.agents}
@@ -245,7 +247,7 @@ class Engine:
 
 
     def _ingest(self, only: set[str] | None, *, reconcile: bool, live: bool = True) -> None:
-        for idx in self._agents():
+        for idx in self._agents(rediscover=only is None):
             if only is not None and idx.agent.id not in only:
                 continue
             report = idx.refresh(self.clock)
@@ -288,14 +290,19 @@ class Engine:
         failed: set[date] = set()
         for day in sorted(days):
             for idx in self.indexes.values():
-                v = backfill.view(self.target, idx, only=day)
-                if day not in v.days:
-                    continue
                 try:
+                    v = backfill.view(self.target, idx, only=day)
+                    if day not in v.days:
+                        continue
                     backfill.write_day(self.target, v, day, lock_timeout=10.0)
                 except (MemorySyncError, OSError) as e:
                     failed.add(day)
                     self._error(f"cannot write {day} of agent {idx.agent.id}: {e}")
+                    continue
+                except Exception:  # a bug or hostile input: the day stays dirty and is retried, not dropped
+                    failed.add(day)
+                    self._error(f"cannot write {day} of agent {idx.agent.id}: unexpected error (see the log)")
+                    log.exception("writing %s of agent %s failed", day, idx.agent.id)
                     continue
                 self.last_write = time.time()
                 if self.newest_ms:
