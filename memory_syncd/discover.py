@@ -1,7 +1,44 @@
-"""Discovery: OpenClaw state dirs, their `openclaw.json`, the agents in them and each agent's workspace.
+"""Discovery: OpenClaw state dirs, their config file, the agents in them and each agent's workspace.
 
-Owns the rules for where an install keeps its agents and where each agent's memory directory is (mirroring
-OpenClaw's own path rules). Reads `openclaw.json` (JSON5) but never writes anything.
+Owns the rules for where an install keeps its agents and where each agent's memory directory is. They
+mirror OpenClaw's own (src/config/paths.ts, src/cli/profile.ts, src/agents/agent-scope.ts,
+src/agents/workspace-default.ts, src/routing/session-key.ts). Reads config files but never writes anything.
+
+* Home (`~`): $OPENCLAW_HOME (a leading `~` in it means $HOME), else $HOME.
+* State dirs: memory-syncd's `openclaw_state_dir`, else $OPENCLAW_STATE_DIR, else `~/.openclaw-<p>` for
+  $OPENCLAW_PROFILE=<p> (any name but "default"), else `~/.openclaw` and the legacy `~/.clawdbot`,
+  `~/.moltbot` and `~/.moldbot` that exist. Only existing dirs count.
+* Legacy dirs are read too, deduplicated by real path (the migration leaves a symlink at the old name, so
+  a migrated install counts once). The first dir is the one OpenClaw itself uses; when an agent id exists
+  in an earlier dir, the later (legacy) copy of that agent is not read, and a warning names it and how to
+  read it on its own (`OPENCLAW_STATE_DIR=<legacy dir>` with a separate `--state-dir`). Agents found
+  only in a legacy dir are read.
+* Config file: $OPENCLAW_CONFIG_PATH for the first state dir; otherwise the first of `openclaw.json`,
+  `clawdbot.json`, `moltbot.json`, `moldbot.json` that exists in the state dir.
+* Agent ids are the dirs under `agents/` whose names are valid OpenClaw ids (`[a-z0-9][a-z0-9_-]{0,63}`);
+  config ids are normalized as OpenClaw does (lowercase, invalid characters to `-`).
+* Default agent: the first `agents.list` entry with `default: true`, else `main` if listed, else the
+  first entry, else `main`. In a legacy dir (`~/.clawdbot`, …) with a legacy config file (`clawdbot.json`,
+  …), which current OpenClaw would have migrated had it ever run there, Clawdbot's rules apply: no `main`
+  preference (`default: true`, else the first entry, else `main`), and the default workspaces below.
+* Workspace: the agent's `agents.list[].workspace`; else, for the default agent,
+  `agents.defaults.workspace` (older configs: `agent.workspace`), else `~/.openclaw/workspace`
+  (`~/.openclaw/workspace-<p>` with a profile; it follows the home dir, not the state dir); for any other
+  agent `<agents.defaults.workspace>/<id>`, else `<state dir>/workspace-<id>`. Clawdbot's defaults were
+  `~/clawd` for the default agent and `~/clawd-<id>` for the others (real Clawdbot configs also name
+  `~/clawd` explicitly).
+* Paths: `~` and `~/x` mean the home dir; a relative path is resolved against the home dir. OpenClaw
+  resolves it against the gateway's working directory, which is the home dir for a gateway run by systemd
+  as a user service (OpenClaw's own unit sets none) or started from a login shell; `doctor` warns about
+  relative workspaces because a gateway started elsewhere sees another directory.
+* `agents.defaults.userTimezone` must name a zone; anything else is ignored with a warning.
+
+Reading a config file never hangs and never raises: it goes through `safeio.read` (non-blocking, regular
+files only, at most MAX_CONFIG_BYTES; a final symlink is followed because Nix and dotfiles setups link
+the config, and a link to a FIFO or device is still refused), must be UTF-8, and is parsed by pyjson5 with
+nesting capped at MAX_NESTING. When anything is wrong, one warning line names the file and the fix, and
+OpenClaw's default workspaces and time zone are used, as with no config at all. Each distinct warning is
+logged once per process: discovery runs on every reconcile tick of the daemon.
 """
 
 from __future__ import annotations
@@ -11,78 +48,285 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from memory_syncd.errors import SourceError, UsageError
+import pyjson5
+
+from memory_syncd import safeio
+from memory_syncd.errors import MemorySyncError, SourceError, UsageError
 from memory_syncd.sources import SQLITE_NAME, Agent
 
 log = logging.getLogger(__name__)
 
+MAX_CONFIG_BYTES = 8 * 1024 * 1024  # real configs are a few KB; the biggest seen is under 1 MB
+MAX_NESTING = 64  # real configs nest about 8 deep
+DEFAULT_AGENT = "main"
+CURRENT_DIR = ".openclaw"
+LEGACY_DIRS = (".clawdbot", ".moltbot", ".moldbot")
+CONFIG_NAME = "openclaw.json"
+LEGACY_CONFIG_NAMES = ("clawdbot.json", "moltbot.json", "moldbot.json")
+_VALID_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.IGNORECASE)
+_INVALID_ID_CHARS = re.compile(r"[^a-z0-9_-]+")
+_PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_warned: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Site:
+    """One agent as found, with where its workspace came from (for `doctor`)."""
+
+    agent: Agent
+    workspace: Path
+    source: str  # "agents.list[].workspace", "agents.defaults.workspace", "default", …
+    relative: bool  # the configured path was relative (OpenClaw resolves it against the gateway's cwd)
+
+
+@dataclass(frozen=True)
+class StateDir:
+    """One OpenClaw state dir and what it holds."""
+
+    path: Path
+    legacy: bool  # a pre-OpenClaw name (.clawdbot, …)
+    config: Path | None  # the config file it uses; None when there is none
+    config_problem: str  # why that file could not be used ("" when it was read, or when there is none)
+    default_agent: str
+    timezone: str  # agents.defaults.userTimezone, if it names a zone
+    sites: tuple[Site, ...]
+    not_read: tuple[str, ...]  # one line each: agents passed over here, with the reason and the fix
+
+
+@dataclass(frozen=True)
+class Survey:
+    """Everything discovery found: the state dirs read, and the legacy names that are links to one of them."""
+
+    dirs: tuple[StateDir, ...]
+    aliases: tuple[tuple[Path, Path], ...]  # (legacy path, the state dir it resolves to)
+    profile: str  # $OPENCLAW_PROFILE as used ("" for none)
+
+    @property
+    def agents(self) -> list[Agent]:
+        return [s.agent for d in self.dirs for s in d.sites]
+
+
+# --- where things are ---
+
+
+def home_dir(env: Mapping[str, str]) -> Path:
+    """`~` as OpenClaw means it: $OPENCLAW_HOME (its own leading `~` is $HOME), else $HOME."""
+    base = Path(env.get("HOME") or "~").expanduser()
+    override = (env.get("OPENCLAW_HOME") or "").strip()
+    if not override:
+        return base
+    if override == "~" or override.startswith("~/"):
+        return base / override[2:]
+    return Path(os.path.abspath(override))
+
+
+def profile_name(env: Mapping[str, str]) -> str:
+    """$OPENCLAW_PROFILE, or "" when unset, "default", or not a name OpenClaw accepts (with a warning)."""
+    p = (env.get("OPENCLAW_PROFILE") or "").strip()
+    if not p or p.lower() == "default":
+        return ""
+    if not _PROFILE.fullmatch(p):
+        _warn_once(f"OPENCLAW_PROFILE={p!r} is not a profile name OpenClaw accepts (letters, digits, _ and -); "
+                   "ignoring it")
+        return ""
+    return p
+
+
+def user_path(p: str, home: Path) -> Path:
+    """A path from a config or the environment: `~` is the home dir, a relative path is taken from it."""
+    p = p.strip()
+    if p == "~" or p.startswith("~/"):
+        return home / p[2:]
+    return Path(os.path.normpath(home / p))
+
 
 def state_roots(env: Mapping[str, str], explicit: str = "") -> list[Path]:
-    """OpenClaw state dirs to scan: the configured one, else $OPENCLAW_STATE_DIR, else ~/.openclaw and
-    the legacy ~/.clawdbot; deduplicated by real path (the migration leaves a symlink at the old name)."""
-    home = Path(env.get("OPENCLAW_HOME") or env.get("HOME") or "~").expanduser()
+    """The OpenClaw state dirs to read, in order, deduplicated by real path (see the module docstring)."""
+    return [p for p, _ in _candidates(env, explicit)[0]]
+
+
+def _candidates(env: Mapping[str, str], explicit: str) -> tuple[list[tuple[Path, bool]], list[tuple[Path, Path]]]:
+    """(state dirs with whether each is a legacy name, legacy links to one of them)."""
+    home = home_dir(env)
     if explicit:
-        candidates = [Path(explicit).expanduser()]
-    elif env.get("OPENCLAW_STATE_DIR"):
-        candidates = [Path(env["OPENCLAW_STATE_DIR"]).expanduser()]
+        paths = [user_path(explicit, home)]
+    elif (env.get("OPENCLAW_STATE_DIR") or "").strip():
+        paths = [user_path(env["OPENCLAW_STATE_DIR"], home)]
+    elif profile := profile_name(env):
+        paths = [home / f"{CURRENT_DIR}-{profile}"]
     else:
-        candidates = [home / ".openclaw", home / ".clawdbot"]
-    seen: set[str] = set()
-    roots = []
-    for c in candidates:
-        real = os.path.realpath(c)
-        if real in seen or not os.path.isdir(real):
+        paths = [home / CURRENT_DIR] + [home / name for name in LEGACY_DIRS]
+    seen: dict[str, Path] = {}
+    roots: list[tuple[Path, bool]] = []
+    aliases: list[tuple[Path, Path]] = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real in seen:
+            aliases.append((path, seen[real]))
             continue
-        seen.add(real)
-        roots.append(c)
-    return roots
+        if not os.path.isdir(real):
+            continue
+        seen[real] = path
+        roots.append((path, path.name in LEGACY_DIRS))
+    return roots, aliases
+
+
+def config_file(root: Path, env: Mapping[str, str], *, first: bool = True) -> Path | None:
+    """The config file of a state dir: $OPENCLAW_CONFIG_PATH for the first one, else the first of
+    openclaw.json and the legacy names that exists there; None when there is none."""
+    override = (env.get("OPENCLAW_CONFIG_PATH") or "").strip()
+    if first and override:
+        return user_path(override, home_dir(env))
+    for name in (CONFIG_NAME, *LEGACY_CONFIG_NAMES):
+        if os.path.lexists(root / name):
+            return root / name
+    return None
+
+
+def normalize_id(value: object) -> str:
+    """An agent id as OpenClaw normalizes it (`normalizeAgentId`)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return DEFAULT_AGENT
+    if _VALID_ID.fullmatch(text):
+        return text.lower()
+    return _INVALID_ID_CHARS.sub("-", text.lower()).strip("-")[:64] or DEFAULT_AGENT
+
+
+def default_agent_id(conf: Mapping[str, Any], *, legacy: bool = False) -> str:
+    """OpenClaw's `resolveDefaultAgentId` (Clawdbot's, without the `main` preference, when `legacy`)."""
+    entries = _dig_list(conf, "agents", "list")
+    if not entries:
+        return DEFAULT_AGENT
+    marked = [e for e in entries if e.get("default")]
+    if marked:
+        return normalize_id(marked[0].get("id"))
+    if not legacy and any(normalize_id(e.get("id")) == DEFAULT_AGENT for e in entries):
+        return DEFAULT_AGENT
+    return normalize_id(entries[0].get("id"))
+
+
+# --- discovery ---
 
 
 def discover(env: Mapping[str, str], explicit_root: str = "") -> list[Agent]:
-    """Every agent under every state root, each with its sessions dir, store and memory dir."""
-    home = Path(env.get("OPENCLAW_HOME") or env.get("HOME") or "~").expanduser()
-    agents: dict[str, Agent] = {}
-    for root in state_roots(env, explicit_root):
-        conf = read_openclaw_config(root, env)
-        defaults = _dig(conf, "agents", "defaults")
-        tz = defaults.get("userTimezone") if isinstance(defaults.get("userTimezone"), str) else ""
-        listed = {str(a.get("id", "")).lower(): a for a in _dig_list(conf, "agents", "list")}
-        try:
-            ids = sorted(p.name for p in (root / "agents").iterdir() if p.is_dir())
-        except (FileNotFoundError, NotADirectoryError):
-            ids = []
-        except PermissionError as e:
-            raise SourceError(f"cannot read {root / 'agents'}: permission denied") from e
-        for agent_id in ids:
-            if agent_id in agents:
+    """Every agent under every state dir, each with its sessions dir, store and memory dir."""
+    return survey(env, explicit_root).agents
+
+
+def survey(env: Mapping[str, str], explicit_root: str = "") -> Survey:
+    """Every state dir with its config, agents and workspaces. Raise SourceError only when an `agents`
+    dir cannot be listed; every config problem is a warning and a fallback to OpenClaw's defaults."""
+    roots, aliases = _candidates(env, explicit_root)
+    home = home_dir(env)
+    profile = profile_name(env)
+    taken: dict[str, Path] = {}
+    dirs: list[StateDir] = []
+    for i, (root, legacy) in enumerate(roots):
+        cfile = config_file(root, env, first=i == 0)
+        conf, problem = load_config(cfile) if cfile is not None else ({}, "")
+        if problem:
+            _warn_once(f"{problem}; using OpenClaw's default workspaces and time zone")
+        # Clawdbot's defaults only for a dir current OpenClaw never ran on: it would have migrated the dir.
+        era = legacy and cfile is not None and cfile.name in LEGACY_CONFIG_NAMES
+        dflt = default_agent_id(conf, legacy=era)
+        tz = _timezone(conf, cfile)
+        sites: list[Site] = []
+        not_read: list[str] = []
+        for agent_id in _agent_ids(root):
+            if agent_id in taken:
+                line = (f"{root / 'agents' / agent_id} is not read: agent {agent_id} comes from {taken[agent_id]}; "
+                        f"to read it, run with OPENCLAW_STATE_DIR={root} and a separate --state-dir")
+                _warn_once(line)
+                not_read.append(line)
                 continue
-            ws = _workspace(agent_id, listed.get(agent_id, {}), defaults, root, home)
+            taken[agent_id] = root
+            ws, source, relative = _workspace(agent_id, conf, dflt, root, home, profile, era)
             base = root / "agents" / agent_id
-            agents[agent_id] = Agent(agent_id, base / "sessions", ws / "memory", base / "agent" / SQLITE_NAME,
-                                     str(tz or ""))
-    return list(agents.values())
+            agent = Agent(agent_id, base / "sessions", ws / "memory", base / "agent" / SQLITE_NAME, tz)
+            sites.append(Site(agent, ws, source, relative))
+        dirs.append(StateDir(root, legacy, cfile, problem, dflt, tz, tuple(sites), tuple(not_read)))
+    return Survey(tuple(dirs), tuple(aliases), profile)
 
 
-def _workspace(agent_id: str, entry: Mapping[str, Any], defaults: Mapping[str, Any], root: Path,
-               home: Path) -> Path:
-    if isinstance(entry.get("workspace"), str):
-        return _expand(entry["workspace"], home, root)
-    dflt = defaults.get("workspace")
-    if agent_id == "main":
-        return _expand(dflt, home, root) if isinstance(dflt, str) else home / ".openclaw" / "workspace"
-    if isinstance(dflt, str):
-        return _expand(dflt, home, root) / agent_id
-    return root / f"workspace-{agent_id}"
+def _agent_ids(root: Path) -> list[str]:
+    agents = root / "agents"
+    try:
+        names = sorted(e.name for e in os.scandir(agents) if e.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except PermissionError as e:
+        raise SourceError(f"cannot read {agents}: permission denied (make it readable by this user)") from e
+    except OSError as e:
+        raise SourceError(f"cannot read {agents}: {e.strerror or e}") from e
+    ids = []
+    for name in names:
+        if _VALID_ID.fullmatch(name) and name == name.lower():
+            ids.append(name)
+        else:
+            _warn_once(f"{agents / name} is not read: {name!r} is not an OpenClaw agent id", level=logging.INFO)
+    return ids
 
 
-def _expand(p: str, home: Path, root: Path) -> Path:
-    """`~/x` against the home dir; a relative path against the state dir (so a copied demo install works)."""
-    if p.startswith("~/"):
-        return home / p[2:]
-    return root / p if not os.path.isabs(p) else Path(p)
+def _workspace(agent_id: str, conf: Mapping[str, Any], dflt: str, root: Path, home: Path, profile: str,
+               era: bool) -> tuple[Path, str, bool]:
+    """(workspace, where it came from, whether the configured path was relative)."""
+    entry = next((e for e in _dig_list(conf, "agents", "list") if normalize_id(e.get("id")) == agent_id), {})
+    own = _path_value(entry.get("workspace"))
+    if own:
+        return user_path(own, home), "agents.list[].workspace", _relative(own)
+    shared = _path_value(_dig(conf, "agents", "defaults").get("workspace"))
+    key = "agents.defaults.workspace"
+    if not shared:
+        shared, key = _path_value(_dig(conf, "agent").get("workspace")), "agent.workspace"
+    if agent_id == dflt:
+        if shared:
+            return user_path(shared, home), key, _relative(shared)
+        if era:
+            return home / "clawd", "Clawdbot's default", False
+        suffix = f"workspace-{profile}" if profile else "workspace"
+        return home / CURRENT_DIR / suffix, "OpenClaw's default", False
+    if era:
+        return home / f"clawd-{agent_id}", "Clawdbot's default", False
+    if shared:
+        return user_path(shared, home) / agent_id, f"{key}/<id>", _relative(shared)
+    return root / f"workspace-{agent_id}", "OpenClaw's default", False
+
+
+def _path_value(value: object) -> str:
+    """A usable path string from a config value: NUL bytes removed (as OpenClaw does), "" if unusable."""
+    if not isinstance(value, str):
+        return ""
+    text = value.replace("\0", "").strip()
+    try:
+        text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return ""
+    return text
+
+
+def _relative(p: str) -> bool:
+    return not (p == "~" or p.startswith("~/") or os.path.isabs(p))
+
+
+def _timezone(conf: Mapping[str, Any], path: Path | None) -> str:
+    value = _dig(conf, "agents", "defaults").get("userTimezone")
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            ZoneInfo(value)
+            return value
+        except Exception:  # ZoneInfoNotFoundError, ValueError, and OSError for odd keys: all mean "not a zone"
+            pass
+    _warn_once(f"{path}: agents.defaults.userTimezone {str(value)[:60]!r} is not an IANA time zone; ignoring it "
+               "(fix it in that file, or set memory-syncd's `timezone`)")
+    return ""
 
 
 def select(agents: list[Agent], wanted: tuple[str, ...], memory_dir: Path | None,
@@ -103,87 +347,65 @@ def select(agents: list[Agent], wanted: tuple[str, ...], memory_dir: Path | None
     return agents
 
 
+# --- reading config files ---
+
+
 def read_openclaw_config(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
-    """`openclaw.json` as a dict ({} when absent or unreadable: discovery then uses defaults)."""
-    path = Path(env["OPENCLAW_CONFIG_PATH"]).expanduser() if env.get("OPENCLAW_CONFIG_PATH") else root / "openclaw.json"
+    """The config of state dir `root` as a dict ({} when there is none or it cannot be used; a warning
+    then says why)."""
+    path = config_file(root, env)
+    if path is None:
+        return {}
+    conf, problem = load_config(path)
+    if problem:
+        _warn_once(f"{problem}; using OpenClaw's default workspaces and time zone")
+    return conf
+
+
+def load_config(path: Path) -> tuple[dict[str, Any], str]:
+    """(the config as a dict, "") or ({}, one line naming the file, what is wrong and the fix). Never
+    raises, never hangs; a missing file is ({}, "")."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # JSON5 takes a byte-order mark as white space
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as e:
-        log.warning("cannot read %s (%s); using OpenClaw's default workspaces and time zone", path, e)
-        return {}
+        data = safeio.read(path, limit=MAX_CONFIG_BYTES, follow=True)
+    except MemorySyncError as e:
+        return {}, f"cannot use {e}"
+    if data is None:
+        return {}, ""
     try:
-        value = json.loads(json5_to_json(text))
-    except ValueError as e:
-        log.warning("cannot parse %s (%s); using OpenClaw's default workspaces and time zone", path, e)
-        return {}
-    return value if isinstance(value, dict) else {}
+        text = data.decode("utf-8-sig")  # JSON5 takes a byte-order mark as white space
+    except UnicodeDecodeError as e:
+        return {}, f"cannot use {path}: not UTF-8 (byte {e.start}); save it as UTF-8"
+    try:
+        value = pyjson5.decode(text, maxdepth=MAX_NESTING)
+    except pyjson5.Json5NestingTooDeep:
+        return {}, f"cannot use {path}: nested more than {MAX_NESTING} levels deep; fix the file"
+    except (pyjson5.Json5Exception, ValueError, TypeError, MemoryError, RecursionError) as e:
+        return {}, f"cannot parse {path}: {_brief(e)}; fix the JSON5 (`openclaw doctor` validates it)"
+    if not isinstance(value, dict):
+        return {}, f"cannot use {path}: expected an object at the top, found {type(value).__name__}; fix the file"
+    return value, ""
 
 
 def json5_to_json(text: str) -> str:
-    """The JSON5 that OpenClaw configs use in practice -> JSON: comments, trailing commas, unquoted keys and
-    single-quoted strings. Not a full JSON5 parser; enough for reading a few keys."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in "\"'":
-            j = i + 1
-            buf = []
-            while j < n and text[j] != c:
-                if text[j] == "\\" and j + 1 < n:
-                    buf.append("'" if text[j + 1] == "'" else text[j:j + 2])  # JSON has no \' escape
-                    j += 2
-                    continue
-                buf.append('\\"' if text[j] == '"' else text[j])
-                j += 1
-            out.append('"' + "".join(buf) + '"')
-            i = j + 1
-        elif text.startswith("//", i):
-            while i < n and text[i] != "\n":
-                i += 1
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        elif c == ",":
-            j = _skip_blank(text, i + 1)
-            if j < n and text[j] in "}]":
-                i += 1
-                continue
-            out.append(c)
-            i += 1
-        elif c.isalpha() or c in "_$":
-            m = _WORD.match(text, i)  # JSON5 identifiers may be Unicode: `\w` covers every `isalpha` char
-            assert m is not None
-            word = m.group(0)
-            rest = text[m.end():].lstrip()
-            out.append(f'"{word}"' if rest.startswith(":") else word)
-            i = m.end()
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+    """JSON5 text as JSON text (through pyjson5). Raise ValueError when it is not JSON5."""
+    try:
+        return json.dumps(pyjson5.decode(text, maxdepth=MAX_NESTING))
+    except pyjson5.Json5Exception as e:
+        raise ValueError(_brief(e)) from None
 
 
-_WORD = re.compile(r"[\w$]+")
+def _brief(e: BaseException) -> str:
+    """The parser's message without the partial value it carries (which may hold secrets)."""
+    first = e.args[0] if e.args else e
+    return " ".join(str(first).split())[:160]
 
 
-def _skip_blank(text: str, i: int) -> int:
-    """The index of the first character at or after `i` that is neither white space nor in a comment."""
-    n = len(text)
-    while i < n:
-        if text[i] in " \t\r\n":
-            i += 1
-        elif text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        else:
-            break
-    return i
+def _warn_once(line: str, level: int = logging.WARNING) -> None:
+    if line not in _warned:
+        _warned.add(line)
+        log.log(level, "%s", line)
+    else:
+        log.debug("%s", line)
 
 
 def _dig(conf: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
@@ -197,3 +419,4 @@ def _dig_list(conf: Mapping[str, Any], *keys: str) -> list[Mapping[str, Any]]:
     parent = _dig(conf, *keys[:-1])
     value = parent.get(keys[-1])
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
