@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 from memory_syncd import sessionmeta, store, tail
 from memory_syncd.errors import SourceError
 from memory_syncd.index import Day, DayPart, SourceSummary, days_of
-from memory_syncd.parse import DayClock, Message, parse_line
+from memory_syncd.parse import DayClock, Message, Skip, SkipReason, parse_line
 from memory_syncd.sessionmeta import SessionMeta
 from memory_syncd.sources import Agent, Kind, list_sessions
 from memory_syncd.tail import Identity, TailState
@@ -172,7 +172,7 @@ class AgentIndex:
         summary = state.summary
         before = state.tail.offset
         for line in tail.read_lines(f, state.tail, self.max_line, rr):
-            rec = parse_line(line.data)
+            rec = parse_line(line.data) if not amplifies(line.data) else TOO_COMPLEX
             summary.feed(rec, clock, line.start, line.start + len(line.data) + 1)
             if isinstance(rec, Message):
                 report.changed_days.add(clock.day(rec.ts_ms))
@@ -228,7 +228,7 @@ class AgentIndex:
                 log.warning("SQLite store: session %s seq %d: %s", row.session, row.seq, row.problem)
             return
         report.read_bytes += len(row.event)
-        rec = parse_line(row.event)
+        rec = parse_line(row.event) if not amplifies(row.event) else TOO_COMPLEX
         summary.feed(rec, clock, row.seq, row.seq + 1, session=row.session)
         if isinstance(rec, Message):
             report.changed_days.add(clock.day(rec.ts_ms))
@@ -275,10 +275,11 @@ class AgentIndex:
             if part is None:
                 continue
             if state.kind == "sqlite":
-                yield from store.day_rows(Path(state.path), part.spans, self.max_line)
+                yield from ((s, raw) for s, raw in store.day_rows(Path(state.path), part.spans, self.max_line)
+                            if not amplifies(raw))
                 continue
             try:
-                yield from _file_ranges(state, part)
+                yield from ((s, raw) for s, raw in _file_ranges(state, part) if not amplifies(raw))
             except OSError as e:
                 log.warning("cannot re-read %s: %s", state.path, e)
 
@@ -317,6 +318,19 @@ class AgentIndex:
             return False  # damaged: rebuilt from the transcripts like a missing one
         self.sources, self.retired = sources, retired
         return True
+
+
+# A line made of millions of tiny containers (`[{},{},…]`) parses into objects twenty times its size. Past
+# this many `{`/`[` per MiB a big line is not parsed (counted as malformed): that keeps a line at the cap
+# under about twice its size in objects. Brackets inside strings count too, so dense JSON or code quoted
+# in a multi-MiB tool result can trip it; such a line then costs one count, never memory.
+_MAX_CONTAINERS = 30_000
+TOO_COMPLEX = Skip(SkipReason.MALFORMED)
+
+
+def amplifies(raw: bytes) -> bool:
+    """Whether parsing `raw` could cost far more memory than its size (checked on big lines only)."""
+    return len(raw) > (1 << 20) and raw.count(b"{") + raw.count(b"[") > _MAX_CONTAINERS * (len(raw) >> 20)
 
 
 def session_of(name: str) -> str:
