@@ -6,19 +6,20 @@ dreaming and people all write day files without a lock).
 
 Invariants:
 * Readers see the whole old file or the whole new one: temp file beside the target (created 0600, then
-  given the target's mode and, where allowed, owner), fsync, one rename, fsync of the directory. Symlinks
-  are resolved: the link stays, its target is replaced. When `build` returns the bytes already there,
-  nothing is written (same inode, same mtime).
+  given the target's mode and, where allowed, owner), fsync, one rename, fsync of the directory. When
+  `build` returns the bytes already there, nothing is written (same inode, same mtime).
+* Nothing is written through a link: the directory is opened with O_NOFOLLOW and used by descriptor from
+  then on, and a target that is a symlink (dangling or not), a FIFO, a device or bigger than
+  `policy.max_bytes` is refused (`Refused`, naming it) before anything is written.
 * Other writers' bytes are not dropped:
   - we swap when nobody has the file open for writing (Linux read-lease probe; after `settle_timeout` we
     swap anyway) and only if (dev, inode, size, mtime_ns, ctime_ns) still match what we read;
   - on Linux the swap is renameat2(RENAME_EXCHANGE), which leaves the replaced file on the temp name. If
     that is not the file we read, as we read it (an append, a rewrite or an editor's rename in the
     microseconds before the swap), we swap it back at once and start over from it;
-  - then we read the replaced file through our still-open descriptor once nobody writes to it (without
-    the probe: once it has not changed for `settle_quiet`). Bytes that an O_APPEND descriptor held across
-    the swap added are merged right after what we read, before anything appended to the new file since,
-    and we swap again. If instead it was rewritten whole, the rewrite becomes the base;
+  - then, once nobody writes to it (without the probe: unchanged for `settle_quiet`), we read the
+    replaced file through our open descriptor. Bytes an O_APPEND descriptor added across the swap are
+    merged right after what we read, and we swap again; a whole rewrite becomes the base instead;
   - after `attempts` rounds we give up with WriteConflict, first appending any carried bytes at the end
     (their order may be off; nothing is lost).
 * A crash leaves `.<name>.memory-syncd.<pid>.<hex>.tmp` files; memfile.sweep clears them without loss.
@@ -48,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from memory_syncd import safeio
 from memory_syncd.errors import MemorySyncError, WriteConflict
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class WritePolicy:
     settle_quiet: float = 0.05  # without the lease probe: how long a replaced file must stop changing
     exchange: bool = True  # use renameat2(RENAME_EXCHANGE) where the system has it
     leases: bool = True  # use the read-lease probe to see other writers (Linux)
+    max_bytes: int = 64 * 1024 * 1024  # a bigger target is refused, not read into memory
 
 
 @dataclass(frozen=True)
@@ -83,20 +86,25 @@ class _Seen:  # a read-only descriptor on the file, what we read through it, and
     data: bytes
     st: os.stat_result
 
+    @classmethod
+    def read(cls, fd: int) -> _Seen:
+        data = safeio.read_all(fd)
+        return cls(fd, data, os.fstat(fd))
+
 
 def replace(path: Path, build: Callable[[bytes | None], bytes], policy: WritePolicy | None = None) -> WriteResult:
     """Replace `path` with `build(its bytes, or None)`, merging concurrent writes (see the module doc).
     `build` must be pure and idempotent: it is called again on merged bytes. Raise WriteConflict when the file
-    keeps changing for `policy.attempts` rounds, MemorySyncError (naming the file) for any other failure."""
-    real = Path(os.path.realpath(path))
+    keeps changing for `policy.attempts` rounds, Refused when it or its directory is a symlink or not what it
+    should be, MemorySyncError (naming the file) for any other failure."""
     try:
-        dfd = os.open(real.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        dfd = safeio.open_dir(path.parent)
     except OSError as e:
-        raise MemorySyncError(f"cannot open directory {real.parent}: {e.strerror}") from e
+        raise MemorySyncError(f"cannot open directory {path.parent}: {e.strerror}") from e
     try:
-        return _Replace(real, dfd, build, policy or WritePolicy()).run()
+        return _Replace(path, dfd, build, policy or WritePolicy()).run()
     except OSError as e:
-        raise MemorySyncError(f"cannot write {real}: {e.strerror or e}") from e
+        raise MemorySyncError(f"cannot write {path}: {e.strerror or e}") from e
     finally:
         os.close(dfd)
 
@@ -116,8 +124,7 @@ class _Replace:
 
     def run(self) -> WriteResult:
         for attempt in range(self.policy.attempts):
-            if attempt:
-                # Jitter so we don't run in lockstep with a periodic writer.
+            if attempt:  # jitter, so as not to run in lockstep with a periodic writer
                 time.sleep(random.uniform(0.5, 1.0) * min(0.003 * attempt, 0.05))
             seen = self._open()
             try:
@@ -141,10 +148,11 @@ class _Replace:
             fd = os.open(self.name, _OPEN_READ, dir_fd=self.dfd)
         except FileNotFoundError:
             return None
+        except OSError as e:
+            raise safeio.refusal(self.real, e) from e  # O_NOFOLLOW met a link (dangling or not), or EACCES
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise MemorySyncError(f"{self.real} is not a regular file; move it away and sync again")
-            return _read(fd)
+            safeio.check_file(self.real, os.fstat(fd), limit=self.policy.max_bytes)
+            return _Seen.read(fd)
         except BaseException:
             os.close(fd)
             raise
@@ -159,7 +167,7 @@ class _Replace:
         if not _settle(seen.fd, self.policy, 0.0):
             log.warning("%s: another process keeps it open for writing; replacing it anyway", self.real)
         if _sig(os.fstat(seen.fd)) != _sig(seen.st):
-            seen = _read(seen.fd)  # it changed while we waited for its writer: start from what it wrote
+            seen = _Seen.read(seen.fd)  # it changed while we waited for its writer: start from what it wrote
             want, carried = self._want(seen.data)
             if want == seen.data:
                 return True
@@ -243,7 +251,7 @@ class _Replace:
         if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino):
             fd = os.open(tmp, _OPEN_READ, dir_fd=self.dfd)
             try:
-                extra = _read_all(fd)[len(want):]  # appended to ours in the microseconds it was visible
+                extra = safeio.read_all(fd)[len(want):]  # appended to ours in the microseconds it was visible
             finally:
                 os.close(fd)
             if extra:
@@ -257,7 +265,7 @@ class _Replace:
         if not _settle(fd, self.policy, self.policy.settle_quiet):
             log.warning("%s: a process still writes to the copy we replaced after %.1fs; what it writes from "
                         "now on is lost", self.real, self.policy.settle_timeout)
-        return _read_all(fd)
+        return safeio.read_all(fd)
 
     def _finish(self) -> None:
         for tmp in self.leftovers:
@@ -266,30 +274,11 @@ class _Replace:
             os.fsync(self.dfd)
 
 
-def _read(fd: int) -> _Seen:
-    data = _read_all(fd)
-    return _Seen(fd, data, os.fstat(fd))
-
-
-def _read_all(fd: int) -> bytes:
-    chunks, offset = [], 0
-    while chunk := os.pread(fd, 1 << 16, offset):
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
 def _append(dfd: int, name: str, data: bytes) -> None:
     """Append with O_APPEND, as the writers we carry bytes for did: racing appends are not overwritten."""
     fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666, dir_fd=dfd)
     try:
-        _write_all(fd, data)
+        safeio.write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -308,7 +297,7 @@ def _write_temp(dfd: int, name: str, data: bytes, like: os.stat_result | None) -
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
     fd = os.open(tmp, flags, 0o666 if like is None else 0o600, dir_fd=dfd)
     try:
-        _write_all(fd, data)
+        safeio.write_all(fd, data)
         if like is not None:
             _copy_owner_and_mode(fd, like)
         os.fsync(fd)
@@ -347,7 +336,6 @@ def _create(dfd: int, tmp: str, name: str) -> bool:
     return True
 
 
-@functools.cache
 @functools.cache  # look libc up once, not on every swap
 def _renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
     try:

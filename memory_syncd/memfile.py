@@ -10,6 +10,9 @@ Invariants:
 * `splice` is pure and idempotent. `write_block` writes nothing when the bytes would not change. Its writes
   are atomic and merge concurrent writers' bytes instead of dropping them (atomic.py has the mechanics;
   what they cannot prevent is listed at the end).
+* Nothing is written through a link: a `memory/` dir or a day file that is a symlink (dangling or not) is
+  refused with `Refused` naming it, and that day is not written. The dir is opened with O_NOFOLLOW and
+  used by descriptor, so the lock, the reads and the swap all stay inside it.
 
 Layout rules (exact):
 * A marker counts only on a line of its own: up to 3 spaces of indent and trailing spaces/tabs are
@@ -60,8 +63,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from memory_syncd import safeio
 from memory_syncd.atomic import TEMP_NAME, WritePolicy, WriteResult, replace
-from memory_syncd.errors import MemorySyncError, WriteConflict
+from memory_syncd.errors import MemorySyncError, Refused, WriteConflict
 
 __all__ = ["BEGIN", "END", "LOCK_NAME", "WRITE_MODES", "WritePolicy", "WriteResult", "extract", "splice",
            "sweep", "target_path", "write_block", "writer_lock"]
@@ -72,6 +76,7 @@ BEGIN = "<!-- memory-syncd:begin -->"
 END = "<!-- memory-syncd:end -->"
 WRITE_MODES = ("inline", "separate")
 LOCK_NAME = ".memory-syncd.lock"
+MAX_READ = WritePolicy().max_bytes  # a memory file bigger than this is refused, not read
 
 _MARKER = re.compile(rb"^ {0,3}<!-- memory-syncd:(begin|end) -->[ \t]*(?=\r?$)", re.MULTILINE)
 _FOREIGN = re.compile(r"<!--(?=\s*(?:memory-syncd|openclaw):)")
@@ -122,7 +127,7 @@ def write_block(path: Path, block: str, *, title: str, policy: WritePolicy | Non
 
     Raise WriteConflict when the file keeps changing under us, MemorySyncError when it cannot be written.
     """
-    _make_dir(path.parent)
+    os.close(_make_dir(path.parent))
     last: list[bytes | None] = [None]
 
     def build(existing: bytes | None) -> bytes:
@@ -146,33 +151,36 @@ def writer_lock(memory_dir: Path, timeout: float) -> Iterator[None]:
     per open file, so a second `writer_lock` in the same process waits too. Raise WriteConflict, naming the
     lock file and its holder's pid, when it is not free within `timeout` seconds.
     """
-    _make_dir(memory_dir)
+    dfd = _make_dir(memory_dir)
     lock = memory_dir / LOCK_NAME
     deadline = time.monotonic() + timeout
     delay = 0.005
-    while True:
-        fd = _open_lock(lock)
-        try:
-            if _try_lock(fd, lock):
-                break
-        except BaseException:
-            os.close(fd)
-            raise
-        holder = _holder(fd)
-        os.close(fd)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise WriteConflict(f"{lock} is held by another memory-syncd writer{holder} for over {timeout:g}s; "
-                                f"wait for it (a backfill?) to finish, then try again")
-        time.sleep(min(delay, left))
-        delay = min(delay * 2, 0.1)
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
+        while True:
+            fd = _open_lock(lock, dfd)
+            try:
+                if _try_lock(fd, dfd):
+                    break
+            except BaseException:
+                os.close(fd)
+                raise
+            holder = _holder(fd)
+            os.close(fd)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WriteConflict(f"{lock} is held by another memory-syncd writer{holder} for over "
+                                    f"{timeout:g}s; wait for it (a backfill?) to finish, then try again")
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.1)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        os.close(dfd)
 
 
 def sweep(memory_dir: Path) -> list[Path]:
@@ -184,27 +192,35 @@ def sweep(memory_dir: Path) -> list[Path]:
     start-up, under the writer lock.
     """
     try:
-        names = sorted(os.listdir(memory_dir))
+        dfd = safeio.open_dir(memory_dir)
     except FileNotFoundError:
         return []
+    try:
+        return [memory_dir / name for name in _sweep(memory_dir, dfd)]
+    finally:
+        os.close(dfd)
+
+
+def _sweep(memory_dir: Path, dfd: int) -> list[str]:
     kept = []
-    for name in names:
+    for name in sorted(os.listdir(dfd)):
         m = TEMP_NAME.match(name)
         if not m or _alive(int(m["pid"])):
             continue
-        tmp, target = memory_dir / name, memory_dir / m["name"]
         try:
-            current = target.read_bytes() if target.exists() else b""
-            if _lines(tmp.read_bytes()) - _lines(current):
-                stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(tmp.stat().st_mtime))
-                copy = target.with_name(f"{target.name}.memory-syncd-conflict-{stamp}")
-                tmp.rename(copy)
+            current = safeio.read(m["name"], limit=MAX_READ, dir_fd=dfd) or b""
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            if _lines(safeio.read(name, limit=MAX_READ, dir_fd=dfd) or b"") - _lines(current):
+                stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(st.st_mtime))
+                copy = f"{m['name']}.memory-syncd-conflict-{stamp}"
+                os.rename(name, copy, src_dir_fd=dfd, dst_dir_fd=dfd)
                 kept.append(copy)
-                log.warning("%s: kept bytes a crashed write left behind in %s; merge them by hand", target, copy)
+                log.warning("%s: kept bytes a crashed write left behind in %s; merge them by hand",
+                            memory_dir / m["name"], memory_dir / copy)
             else:
-                tmp.unlink()
-        except OSError as e:
-            log.warning("cannot clean up %s: %s", tmp, e.strerror or e)
+                os.unlink(name, dir_fd=dfd)
+        except (OSError, MemorySyncError) as e:
+            log.warning("cannot clean up %s: %s", memory_dir / name, getattr(e, "strerror", None) or e)
     return kept
 
 
@@ -249,29 +265,43 @@ def _lines(data: bytes) -> Counter[bytes]:
     return Counter(line.rstrip(b"\r") for line in data.split(b"\n") if line.strip())
 
 
-def _make_dir(memory_dir: Path) -> None:
+def _make_dir(memory_dir: Path) -> int:
+    """Create `memory_dir` if needed (not its parents) and open it without following a link: a `memory/`
+    that is a symlink is refused, so nothing is ever written outside the workspace through it."""
     try:
-        memory_dir.mkdir(exist_ok=True)
+        os.mkdir(memory_dir)
+    except FileExistsError:
+        pass  # a dir, or a link or file in its place: open_dir tells
     except OSError as e:
         hint = f"; does {memory_dir.parent} exist?" if e.errno == errno.ENOENT else ""
         raise MemorySyncError(f"cannot create {memory_dir}: {e.strerror}{hint}") from e
-
-
-def _open_lock(lock: Path) -> int:
     try:
-        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        return safeio.open_dir(memory_dir)
+    except Refused as e:
+        if e.reason == "symlink":
+            raise Refused(memory_dir, "symlink", "is a symbolic link; memory-syncd writes only into a real "
+                                                 "memory dir inside the workspace: replace the link with a "
+                                                 "directory") from e
+        raise
+    except OSError as e:
+        raise MemorySyncError(f"cannot open {memory_dir}: {e.strerror}") from e
+
+
+def _open_lock(lock: Path, dfd: int) -> int:
+    try:
+        return os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600, dir_fd=dfd)
     except OSError as e:
         raise MemorySyncError(f"cannot open the writer lock {lock}: {e.strerror}") from e
 
 
-def _try_lock(fd: int, lock: Path) -> bool:
-    """Lock `fd`; True if we hold the lock on the file that is at `lock` now."""
+def _try_lock(fd: int, dfd: int) -> bool:
+    """Lock `fd`; True if we hold the lock on the file that is at LOCK_NAME in `dfd` now."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     try:
-        same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        same = os.path.samestat(os.fstat(fd), os.stat(LOCK_NAME, dir_fd=dfd, follow_symlinks=False))
     except FileNotFoundError:
         same = False
     if not same:  # someone deleted or replaced the lock file: a lock on the old one excludes nobody

@@ -15,6 +15,8 @@ its state files, OpenClaw's `openclaw.json` and `sessions.json`, memory files):
   the user names and owns, such as a config kept in a dotfiles repo.
 * `open_dir(path)` opens a dir with O_DIRECTORY|O_NOFOLLOW: a symlink or a non-dir in its place is refused.
   Use its descriptor with `dir_fd=` so nothing re-resolves the path afterwards.
+* `read_all(fd)` / `write_all(fd, data)`: whole reads (positional, from offset 0) and writes on a
+  descriptor already checked, for code that must keep the descriptor (atomic.py).
 
 Only the last component is checked: the dirs above it are the user's (their home, the workspace
 OpenClaw was configured with), and a link among them is theirs to make.
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from memory_syncd.errors import Refused
 
-__all__ = ["Refused", "open_dir", "read"]
+__all__ = ["Refused", "check_file", "check_private", "open_dir", "read", "read_all", "refusal", "write_all"]
 
 _READ = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | os.O_NOFOLLOW
@@ -48,7 +50,7 @@ def read(path: Path | str, *, limit: int, dir_fd: int | None = None, follow: boo
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise _refusal(path, e) from e
+        raise refusal(path, e) from e
     try:
         st = os.fstat(fd)
         check_file(path, st, limit=limit, private=private)
@@ -71,7 +73,23 @@ def open_dir(path: Path | str, *, dir_fd: int | None = None) -> int:
         if e.errno == errno.ENOTDIR:
             raise Refused(path, "not_dir", "is not a directory; move it away so a directory can take its "
                                            "place") from e
-        raise _refusal(path, e) from e
+        raise refusal(path, e) from e
+
+
+def read_all(fd: int) -> bytes:
+    """Everything in `fd`'s file from offset 0 to its end (pread: the file offset is left alone)."""
+    chunks, offset = [], 0
+    while chunk := os.pread(fd, 1 << 16, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` at `fd`'s offset, however many calls that takes."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def check_file(path: Path | str, st: os.stat_result, *, limit: int, private: bool = False) -> None:
@@ -123,7 +141,8 @@ def _read_capped(fd: int, path: Path | str, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _refusal(path: Path | str, e: OSError) -> Refused:
+def refusal(path: Path | str, e: OSError) -> Refused:
+    """The Refused for an OSError from opening `path`: "symlink" for O_NOFOLLOW's ELOOP, else "unreadable"."""
     if e.errno in _LINK_ERRNOS:
         return Refused(path, "symlink", "is a symbolic link, which memory-syncd does not follow here; replace "
                                         "it with the real file or remove it")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from memory_syncd.errors import MemorySyncError, WriteConflict
+from memory_syncd.errors import MemorySyncError, Refused, WriteConflict
 from memory_syncd.memfile import (
     BEGIN,
     LOCK_NAME,
@@ -117,16 +117,17 @@ def test_owner_is_kept_when_allowed(memory: Path) -> None:
     assert (os.stat(day).st_uid, os.stat(day).st_gid) == (4321, 4321)
 
 
-def test_a_symlinked_day_file_stays_a_symlink(tmp_path: Path, memory: Path) -> None:
+def test_a_symlinked_day_file_is_refused_and_left_alone(tmp_path: Path, memory: Path) -> None:
     memory.mkdir(parents=True)
     vault = tmp_path / "vault"
     vault.mkdir()
     (vault / "2026-04-13.md").write_bytes(b"notes\n")
     day = memory / "2026-04-13.md"
     day.symlink_to(vault / "2026-04-13.md")
-    assert write_block(day, "x\n", title=TITLE) is WriteResult.UPDATED
+    with pytest.raises(Refused, match="symbolic link"):
+        write_block(day, "x\n", title=TITLE)
     assert day.is_symlink() and os.readlink(day) == str(vault / "2026-04-13.md")
-    assert extract((vault / "2026-04-13.md").read_bytes()) == "x\n"
+    assert (vault / "2026-04-13.md").read_bytes() == b"notes\n"
     assert temp_files(memory) == [] and temp_files(vault) == []
 
 
