@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from memory_syncd import content, memfile, render, summarize
+from memory_syncd import content, memfile, render, safeio, summarize
 from memory_syncd.config import Config
-from memory_syncd.errors import LLMUnavailable, MemorySyncError, UsageError
+from memory_syncd.errors import LLMUnavailable, MemorySyncError, Refused, UsageError
 from memory_syncd.index import Day, SourceSummary, transitions_of
 from memory_syncd.ingest import AgentIndex
 from memory_syncd.sessionmeta import SessionMeta
@@ -24,6 +24,7 @@ from memory_syncd.sync import memory_bytes, status_of
 from memory_syncd.target import Target
 
 Progress = Callable[[int, int, str], None]  # (done, total, label)
+MAX_DAY_FILE = 64 * 1024 * 1024  # a memory file bigger than this is not one the agent wrote
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class DayResult:
     day: date
     messages: int
     before: str  # status before: missing, sparse, covered
-    action: str  # created, updated, unchanged, would-create, would-update, skipped-covered, no-messages, failed
+    action: str  # created, updated, unchanged, would-create, would-update, would-fail, skipped-covered,
+    # no-messages, failed
     path: Path | None
     bytes: int = 0
     note: str = ""
@@ -164,7 +166,11 @@ def write_day(target: Target, v: AgentView, day: date, *, status: str = "", dry_
     n = info.messages if info else 0
     path = memfile.target_path(agent.memory_dir, day, target.cfg.write_mode)
     if dry_run:
-        return DayResult(agent.id, day, n, status, _planned(path, block, day), path, len(block.encode()))
+        try:
+            planned = _planned(path, block, day)
+        except Refused as e:
+            return DayResult(agent.id, day, n, status, "would-fail", path, len(block.encode()), note=str(e))
+        return DayResult(agent.id, day, n, status, planned, path, len(block.encode()))
     with memfile.writer_lock(agent.memory_dir, timeout=lock_timeout):
         result = memfile.write_block(path, block, title=render.title(day.isoformat()))
     return DayResult(agent.id, day, n, status, result.value, path, len(block.encode()))
@@ -172,12 +178,9 @@ def write_day(target: Target, v: AgentView, day: date, *, status: str = "", dry_
 
 def _planned(path: Path, block: str, day: date) -> str:
     """What writing `block` to `path` would do, found without writing: unchanged, would-update or would-create."""
-    try:
-        existing = path.read_bytes()
-    except FileNotFoundError:
+    existing = safeio.read(path, limit=MAX_DAY_FILE)  # Refused: a link, FIFO or giant in its place
+    if existing is None:
         return "would-create"
-    except OSError:
-        return "would-update"  # the write will say why it cannot
     return "unchanged" if memfile.splice(existing, block, render.title(day.isoformat())) == existing else "would-update"
 
 

@@ -20,9 +20,11 @@ Invariants:
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -147,7 +149,7 @@ class AgentIndex:
             self._retire(state.summary)
             state.summary, state.tail = _fresh(path.name), TailState()
             try:
-                with open(path, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as z:
+                with open_regular(path) as raw, zstandard.ZstdDecompressor().stream_reader(raw) as z:
                     self._feed(state, z, clock, report)
                     z.read()  # a torn last line: find the true end
                     torn = z.tell() > state.tail.offset and not state.tail.skipping
@@ -158,7 +160,7 @@ class AgentIndex:
             if torn:
                 state.summary.skipped[PARTIAL] += 1  # an archive's torn last line never completes
             return
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             if state.tail.identity is None and not state.summary.session:
                 state.summary.session = session_of(path.name)
             if tail.check(f, state.tail):
@@ -333,6 +335,19 @@ def amplifies(raw: bytes) -> bool:
     return len(raw) > (1 << 20) and raw.count(b"{") + raw.count(b"[") > _MAX_CONTAINERS * (len(raw) >> 20)
 
 
+def open_regular(path: Path | str) -> BinaryIO:
+    """Open a transcript for reading; OSError if it is not a regular file (a FIFO put in its place would
+    block a plain open for ever, a device would never end)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def session_of(name: str) -> str:
     """The session id a transcript's file name carries (used until, or unless, a header names it)."""
     return name.split(".jsonl", 1)[0]
@@ -354,7 +369,7 @@ def _file_ranges(state: SourceState, part: DayPart) -> Iterator[tuple[str, bytes
             else:
                 import zstandard
 
-                raw = stack.enter_context(open(state.path, "rb"))
+                raw = stack.enter_context(open_regular(state.path))
                 f = stack.enter_context(zstandard.ZstdDecompressor().stream_reader(raw))
             if f is None:
                 return
@@ -367,7 +382,7 @@ def _file_ranges(state: SourceState, part: DayPart) -> Iterator[tuple[str, bytes
                     yield from ((session, ln) for ln in f.read(b - a).split(b"\n") if ln)
                     pos = b
         return
-    with open(state.path, "rb") as f:
+    with open_regular(state.path) as f:
         for spans in part.spans.values():
             for a, b in spans:
                 f.seek(a)

@@ -8,9 +8,16 @@ facts for current installs (see `store.session_meta`). Read-only; a missing or b
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from memory_syncd import safeio
+from memory_syncd.errors import Refused
+
+log = logging.getLogger(__name__)
+MAX_BYTES = 256 * 1024 * 1024  # real installs with years of sessions keep sessions.json in the tens of MiB
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +30,14 @@ class SessionMeta:
 
 def from_sessions_json(sessions_dir: Path) -> dict[str, SessionMeta]:
     """sessionId -> key and channel (telegram, discord, webchat, …) from OpenClaw's `sessions.json`."""
+    path = os.path.join(sessions_dir, "sessions.json")
     try:
-        with open(os.path.join(sessions_dir, "sessions.json"), "rb") as f:
-            data = json.loads(f.read())
-    except (OSError, ValueError, RecursionError):
+        raw = safeio.read(path, limit=MAX_BYTES, follow=True)
+        data = json.loads(raw) if raw is not None else {}
+    except Refused as e:
+        log.warning("not reading %s", e)
+        return {}
+    except (ValueError, RecursionError):  # half-written, or nested past any real entry
         return {}
     out: dict[str, SessionMeta] = {}
     if not isinstance(data, dict):

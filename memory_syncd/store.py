@@ -27,6 +27,7 @@ import io
 import logging
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,11 @@ class Schema:
 
 def connect(path: Path) -> sqlite3.Connection:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block SQLite's open for ever
+            raise SourceError(f"SQLite store {path} is not a regular file (move it away, or fix the path)")
+    except OSError as e:
+        raise SourceError(f"cannot read SQLite store {path}: {e.strerror or e}") from e
+    try:
         con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5.0,
                               isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA query_only = ON")
@@ -117,6 +123,11 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def has_transcripts(path: Path) -> bool:
     """Whether the store has a transcript table at all (stores before 2026.7 hold other state only)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return True  # let `connect` say what is wrong
+    except OSError:
+        return True
     try:
         con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5.0)
         try:
@@ -140,6 +151,11 @@ def schema(con: sqlite3.Connection, path: Path) -> Schema:
 
 
 def describe(path: Path) -> StoreInfo:
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return StoreInfo(None, "", False, "not a regular file")
+    except OSError as e:
+        return StoreInfo(None, "", False, e.strerror or str(e))
     try:
         con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5.0)
         try:

@@ -3,9 +3,24 @@ rows over the cap (skipped in SQL, never fetched)."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
-from fixtures_openclaw import assistant, counts, dumps, index, jsonl, make_store, ms, refresh, user, write
+from fixtures_openclaw import (
+    assistant,
+    counts,
+    day_counts,
+    dumps,
+    index,
+    jsonl,
+    make_store,
+    ms,
+    refresh,
+    run_module,
+    user,
+    write,
+)
 
 from memory_syncd.ingest import amplifies
 
@@ -47,3 +62,38 @@ def test_store_row_over_the_cap_is_not_fetched(tmp_path: Path) -> None:
     assert counts(idx) == {"2026-04-13": 1}
     assert idx.skipped() == {"too_long": 1}
     assert report.read_bytes == len(dumps(user(DAY, "q")))  # the big row's bytes never came out of SQLite
+
+
+# --- things that are not regular files where transcripts, sessions.json or the store should be ---
+
+
+def _fifo(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    return path
+
+
+def test_fifo_as_sessions_json_store_and_transcript_never_hangs(openclaw_home: Path) -> None:
+    sessions = openclaw_home / "agents" / "main" / "sessions"
+    (sessions / "sessions.json").unlink(missing_ok=True)
+    _fifo(sessions / "sessions.json")
+    _fifo(sessions / "fifo-session.jsonl")
+    _fifo(openclaw_home / "agents" / "main" / "agent" / "openclaw-agent.sqlite")
+    (openclaw_home / "agents" / "work" / "agent").mkdir(parents=True)
+    (openclaw_home / "agents" / "work" / "agent" / "openclaw-agent.sqlite").symlink_to("/dev/zero")
+    out = run_module(["compare", "--json"])  # a hang would end in TimeoutExpired
+    assert out.returncode == 0, out.stderr
+    assert day_counts(json.loads(out.stdout), "main") == {"2026-04-13": 18, "2026-04-14": 12, "2026-04-15": 5}
+    assert "Traceback" not in out.stderr
+    assert "not a regular file" in out.stderr
+    dry = run_module(["backfill", "--all", "--dry-run", "--agent", "main"])
+    assert dry.returncode == 0, dry.stderr
+    assert "Traceback" not in dry.stderr
+
+
+def test_fifo_day_file_in_a_dry_run_is_reported_not_read(openclaw_home: Path, tmp_path: Path) -> None:
+    mem = tmp_path / "mem"
+    _fifo(mem / "2026-04-13.md")
+    out = run_module(["backfill", "--date", "2026-04-13", "--dry-run", "--agent", "main", "--memory-dir", str(mem)])
+    assert "would-fail" in out.stdout and "2026-04-13.md" in out.stdout + out.stderr, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
