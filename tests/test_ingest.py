@@ -40,6 +40,7 @@ from fixtures_openclaw import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from memory_syncd.index import transitions_of
 from memory_syncd.ingest import AgentIndex
 
 SAMPLE_DAYS = {"2026-04-13": 18, "2026-04-14": 12, "2026-04-15": 5}
@@ -483,3 +484,17 @@ def test_whole_reading_of_the_corpus() -> None:
     assert snapshot[0] == {"2026-04-13": 18, "2026-04-14": 12, "2026-04-15": 5, "2026-10-25": 3}
     assert snapshot[3] == {"malformed": 2}
     assert WHOLE[2048][3] == {"malformed": 1, "too_long": 1}
+
+
+def test_file_without_a_header_takes_its_session_id_from_its_name(tmp_path: Path) -> None:
+    day = ms("2026-04-13T09:00:00+02:00")
+    for sid in ("aaaa1111", "bbbb2222"):  # no session header: each file is still its own session
+        write(tmp_path / "sessions" / f"{sid}.jsonl", jsonl([
+            user(day, "q"), assistant(day + 1, "a", model="m1"), assistant(day + 2, "b", model="m2")]))
+    write(tmp_path / "sessions" / "cccc3333.jsonl.deleted.1767225600", jsonl([assistant(day + 5, "c", model="m3")]))
+    idx = index(tmp_path / "sessions")
+    refresh(idx)
+    assert {s.summary.session for s in idx.sources.values()} == {"aaaa1111", "bbbb2222", "cccc3333"}
+    switches = transitions_of(s.summary for s in idx.sources.values())
+    assert sorted((t.session, t.from_model, t.to_model) for t in switches) == [
+        ("aaaa1111", "anthropic/m1", "anthropic/m2"), ("bbbb2222", "anthropic/m1", "anthropic/m2")]
