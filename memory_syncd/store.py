@@ -90,6 +90,7 @@ class StoreInfo:
     journal_mode: str
     has_transcripts: bool
     error: str = ""
+    app_version: str = ""  # the OpenClaw version that created it (`schema_meta`), where recorded
 
 
 @dataclass(frozen=True)
@@ -161,13 +162,16 @@ def describe(path: Path) -> StoreInfo:
         try:
             version = int(con.execute("PRAGMA user_version").fetchone()[0])
             mode = str(con.execute("PRAGMA journal_mode").fetchone()[0])
-            has = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transcript_events'"
-                              ).fetchone() is not None
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            app = ""
+            if "schema_meta" in tables:
+                row = con.execute("SELECT app_version FROM schema_meta ORDER BY updated_at DESC LIMIT 1").fetchone()
+                app = str(row[0] or "") if row else ""
         finally:
             con.close()
     except sqlite3.Error as e:
         return StoreInfo(None, "", False, str(e))
-    return StoreInfo(version, mode, has)
+    return StoreInfo(version, mode, "transcript_events" in tables, app_version=app)
 
 
 # --- live transcript rows ---

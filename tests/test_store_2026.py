@@ -332,8 +332,10 @@ def test_copy_taken_mid_write_yields_every_committed_row(tmp_path: Path, db: Sto
 
 
 def test_describe(tmp_path: Path, db: Store) -> None:
+    db.con.execute("INSERT INTO schema_meta VALUES ('primary', 'agent', 23, 'main', '2026.9.6', 0, 0)")
     info = store.describe(db.path)
     assert (info.user_version, info.journal_mode, info.has_transcripts, info.error) == (23, "wal", True, "")
+    assert info.app_version == "2026.9.6"
     bad = write(tmp_path / "bad.sqlite", b"not a database" * 100)
     assert store.describe(bad).error
 
