@@ -24,9 +24,9 @@ src/agents/workspace-default.ts, src/routing/session-key.ts). Reads config files
 * Workspace: the agent's `agents.list[].workspace`; else, for the default agent,
   `agents.defaults.workspace` (older configs: `agent.workspace`), else `~/.openclaw/workspace`
   (`~/.openclaw/workspace-<p>` with a profile; it follows the home dir, not the state dir); for any other
-  agent `<agents.defaults.workspace>/<id>`, else `<state dir>/workspace-<id>`. Clawdbot's defaults were
-  `~/clawd` for the default agent and `~/clawd-<id>` for the others (real Clawdbot configs also name
-  `~/clawd` explicitly).
+  agent `<agents.defaults.workspace>/<id>`, else `<state dir>/workspace-<id>`. Clawdbot's were: the
+  shared workspace, else `~/clawd`, for the default agent, and `~/clawd-<id>` for every other agent without
+  its own (real Clawdbot configs name `~/clawd` explicitly).
 * Paths: `~` and `~/x` mean the home dir; a relative path is resolved against the home dir. OpenClaw
   resolves it against the gateway's working directory, which is the home dir for a gateway run by systemd
   as a user service (OpenClaw's own unit sets none) or started from a login shell; `doctor` warns about
