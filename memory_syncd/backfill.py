@@ -9,6 +9,8 @@ later day. A dry run reads but writes nothing, and says which days would stay un
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -109,33 +111,78 @@ def choose(v: AgentView, sel: Selection, today: date, cfg: Config) -> list[tuple
 def run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: date, dry_run: bool = False,
         send: summarize.Send | None = None, progress: Progress | None = None) -> list[DayResult]:
     """Write (or with `dry_run`, only plan) the selected days of every agent; with `send`, summarize each
-    day written first (a failed summary is reported and the day is written without it)."""
+    day written first (a failed summary is reported and the day is written without it).
+
+    Days are independent once the index exists: with several days to write and no LLM requests to make,
+    they are rendered and written by forked workers, one per core (results come back in plan order)."""
     views = [view(target, idx) for idx in indexes]
     plan = [(v, d, n, status) for v in views for d, n, status in choose(v, sel, today, target.cfg)]
-    results = []
-    for i, (v, day, n, status) in enumerate(plan):
-        agent = v.idx.agent.id
-        if progress:
-            progress(i, len(plan), f"{agent} {day.isoformat()}")
-        if n == 0:
-            results.append(DayResult(agent, day, 0, status, "no-messages", None))
-        elif status == "covered" and not (sel.force or sel.today or sel.on):
-            results.append(DayResult(agent, day, n, status, "skipped-covered", None))
-        else:
-            note = ""
-            if send is not None and not dry_run:
-                try:
-                    summarize_day(target, v, day, send)
-                except LLMUnavailable as e:
-                    note = f"summary failed: {e}"
-            try:
-                r = write_day(target, v, day, status=status, dry_run=dry_run)
-            except MemorySyncError as e:  # one day that cannot be written does not stop the others
-                r = DayResult(agent, day, n, status, "failed", None, note=str(e))
-            results.append(replace(r, note=note) if note and r.action != "failed" else r)
+    job = _Job(target, plan, sel, dry_run, send)
+    workers = _workers(len(plan)) if send is None else 1
+    results: list[DayResult] = []
+    if workers > 1:
+        global _JOB
+        _JOB = job  # forked workers inherit it: the index is shared, not pickled
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for i, r in enumerate(pool.imap(_work, range(len(plan)))):
+                    results.append(r)
+                    if progress:
+                        progress(i + 1, len(plan), f"{r.agent} {r.day.isoformat()}")
+        finally:
+            _JOB = None
+    else:
+        for i in range(len(plan)):
+            if progress:
+                v, day = plan[i][0], plan[i][1]
+                progress(i, len(plan), f"{v.idx.agent.id} {day.isoformat()}")
+            results.append(job.one(i))
     if progress:
         progress(len(plan), len(plan), "done")
     return results
+
+
+@dataclass(frozen=True)
+class _Job:
+    target: Target
+    plan: list[tuple[AgentView, date, int, str]]
+    sel: Selection
+    dry_run: bool
+    send: summarize.Send | None
+
+    def one(self, i: int) -> DayResult:
+        v, day, n, status = self.plan[i]
+        agent = v.idx.agent.id
+        if n == 0:
+            return DayResult(agent, day, 0, status, "no-messages", None)
+        if status == "covered" and not (self.sel.force or self.sel.today or self.sel.on):
+            return DayResult(agent, day, n, status, "skipped-covered", None)
+        note = ""
+        if self.send is not None and not self.dry_run:
+            try:
+                summarize_day(self.target, v, day, self.send)
+            except LLMUnavailable as e:
+                note = f"summary failed: {e}"
+        try:
+            r = write_day(self.target, v, day, status=status, dry_run=self.dry_run)
+        except MemorySyncError as e:  # one day that cannot be written does not stop the others
+            r = DayResult(agent, day, n, status, "failed", None, note=str(e))
+        return replace(r, note=note) if note and r.action != "failed" else r
+
+
+_JOB: _Job | None = None
+_MIN_DAYS_PER_WORKER = 4  # below this, starting a worker costs more than the days it takes
+
+
+def _workers(days: int) -> int:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4, days // _MIN_DAYS_PER_WORKER))
+
+
+def _work(i: int) -> DayResult:
+    assert _JOB is not None
+    return _JOB.one(i)
 
 
 def snapshot(target: Target, v: AgentView, day: date) -> content.DaySnapshot:
