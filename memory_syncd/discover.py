@@ -27,10 +27,13 @@ src/agents/workspace-default.ts, src/routing/session-key.ts). Reads config files
   agent `<agents.defaults.workspace>/<id>`, else `<state dir>/workspace-<id>`. Clawdbot's were: the
   shared workspace, else `~/clawd`, for the default agent, and `~/clawd-<id>` for every other agent without
   its own (real Clawdbot configs name `~/clawd` explicitly).
-* Paths: `~` and `~/x` mean the home dir; a relative path is resolved against the home dir. OpenClaw
-  resolves it against the gateway's working directory, which is the home dir for a gateway run by systemd
-  as a user service (OpenClaw's own unit sets none) or started from a login shell; `doctor` warns about
-  relative workspaces because a gateway started elsewhere sees another directory.
+* Paths: `~` and `~/x` mean the home dir. A relative path in a config file is resolved against the home
+  dir: OpenClaw resolves it against the gateway's working directory, which is the home dir for a gateway
+  run by systemd as a user service (OpenClaw's own unit sets none) or started from a login shell; `doctor`
+  warns about relative workspaces because a gateway started elsewhere sees another directory. A relative
+  path in the environment ($OPENCLAW_STATE_DIR, …) is taken from the current directory, as a shell means it.
+* When a state dir is named (setting, $OPENCLAW_STATE_DIR or a profile), the default dirs are not read;
+  `Survey.unread` lists those that exist, for `doctor` to say so.
 * `agents.defaults.userTimezone` must name a zone; anything else is ignored with a warning.
 
 Reading a config file never hangs and never raises: it goes through `safeio.read` (non-blocking, regular
@@ -100,11 +103,13 @@ class StateDir:
 
 @dataclass(frozen=True)
 class Survey:
-    """Everything discovery found: the state dirs read, and the legacy names that are links to one of them."""
+    """Everything discovery found: the state dirs read, the legacy names that are links to one of them, and
+    the default dirs left alone because a state dir was named."""
 
     dirs: tuple[StateDir, ...]
     aliases: tuple[tuple[Path, Path], ...]  # (legacy path, the state dir it resolves to)
     profile: str  # $OPENCLAW_PROFILE as used ("" for none)
+    unread: tuple[tuple[Path, str], ...] = ()  # default dirs that exist but are not read, and why
 
     @property
     def agents(self) -> list[Agent]:
@@ -138,11 +143,20 @@ def profile_name(env: Mapping[str, str]) -> str:
 
 
 def user_path(p: str, home: Path) -> Path:
-    """A path from a config or the environment: `~` is the home dir, a relative path is taken from it."""
+    """A path from an OpenClaw config file: `~` is the home dir, and so is the base of a relative path."""
     p = p.strip()
     if p == "~" or p.startswith("~/"):
         return home / p[2:]
     return Path(os.path.normpath(home / p))
+
+
+def env_path(p: str, home: Path) -> Path:
+    """A path from the environment or the command line: `~` is the home dir, a relative path is taken
+    from the current directory (where the shell that set it was)."""
+    p = p.strip()
+    if p == "~" or p.startswith("~/"):
+        return home / p[2:]
+    return Path(os.path.abspath(p))
 
 
 def state_roots(env: Mapping[str, str], explicit: str = "") -> list[Path]:
@@ -150,17 +164,21 @@ def state_roots(env: Mapping[str, str], explicit: str = "") -> list[Path]:
     return [p for p, _ in _candidates(env, explicit)[0]]
 
 
-def _candidates(env: Mapping[str, str], explicit: str) -> tuple[list[tuple[Path, bool]], list[tuple[Path, Path]]]:
-    """(state dirs with whether each is a legacy name, legacy links to one of them)."""
+def _candidates(env: Mapping[str, str], explicit: str) -> tuple[list[tuple[Path, bool]], list[tuple[Path, Path]],
+                                                               list[tuple[Path, str]]]:
+    """(state dirs with whether each is a legacy name, legacy links to one of them, default dirs that exist
+    but are not read, each with the reason)."""
     home = home_dir(env)
+    defaults = [home / CURRENT_DIR] + [home / name for name in LEGACY_DIRS]
+    why = ""
     if explicit:
-        paths = [user_path(explicit, home)]
+        paths, why = [env_path(explicit, home)], "openclaw_state_dir is set"
     elif (env.get("OPENCLAW_STATE_DIR") or "").strip():
-        paths = [user_path(env["OPENCLAW_STATE_DIR"], home)]
+        paths, why = [env_path(env["OPENCLAW_STATE_DIR"], home)], "OPENCLAW_STATE_DIR is set"
     elif profile := profile_name(env):
-        paths = [home / f"{CURRENT_DIR}-{profile}"]
+        paths, why = [home / f"{CURRENT_DIR}-{profile}"], f"OPENCLAW_PROFILE={profile} is set"
     else:
-        paths = [home / CURRENT_DIR] + [home / name for name in LEGACY_DIRS]
+        paths = defaults
     seen: dict[str, Path] = {}
     roots: list[tuple[Path, bool]] = []
     aliases: list[tuple[Path, Path]] = []
@@ -173,7 +191,8 @@ def _candidates(env: Mapping[str, str], explicit: str) -> tuple[list[tuple[Path,
             continue
         seen[real] = path
         roots.append((path, path.name in LEGACY_DIRS))
-    return roots, aliases
+    unread = [(d, why) for d in defaults if why and os.path.isdir(d) and os.path.realpath(d) not in seen]
+    return roots, aliases, unread
 
 
 def config_file(root: Path, env: Mapping[str, str], *, first: bool = True) -> Path | None:
@@ -181,7 +200,7 @@ def config_file(root: Path, env: Mapping[str, str], *, first: bool = True) -> Pa
     openclaw.json and the legacy names that exists there; None when there is none."""
     override = (env.get("OPENCLAW_CONFIG_PATH") or "").strip()
     if first and override:
-        return user_path(override, home_dir(env))
+        return env_path(override, home_dir(env))
     for name in (CONFIG_NAME, *LEGACY_CONFIG_NAMES):
         if os.path.lexists(root / name):
             return root / name
@@ -222,7 +241,7 @@ def discover(env: Mapping[str, str], explicit_root: str = "") -> list[Agent]:
 def survey(env: Mapping[str, str], explicit_root: str = "") -> Survey:
     """Every state dir with its config, agents and workspaces. Raise SourceError only when an `agents`
     dir cannot be listed; every config problem is a warning and a fallback to OpenClaw's defaults."""
-    roots, aliases = _candidates(env, explicit_root)
+    roots, aliases, unread = _candidates(env, explicit_root)
     home = home_dir(env)
     profile = profile_name(env)
     taken: dict[str, Path] = {}
@@ -251,7 +270,7 @@ def survey(env: Mapping[str, str], explicit_root: str = "") -> Survey:
             agent = Agent(agent_id, base / "sessions", ws / "memory", base / "agent" / SQLITE_NAME, tz)
             sites.append(Site(agent, ws, source, relative))
         dirs.append(StateDir(root, legacy, cfile, problem, dflt, tz, tuple(sites), tuple(not_read)))
-    return Survey(tuple(dirs), tuple(aliases), profile)
+    return Survey(tuple(dirs), tuple(aliases), profile, tuple(unread))
 
 
 def _agent_ids(root: Path) -> list[str]:

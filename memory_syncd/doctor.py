@@ -162,6 +162,9 @@ def _state_dirs(found: discover.Survey, env: Mapping[str, str], cfg: Config) -> 
         out += [Check("state dir", Status.WARN, *_split_fix(line)) for line in d.not_read]
     for alias, real in found.aliases:
         out.append(Check("state dir", Status.OK, f"{alias} is a link to {real} (a migrated install): read once"))
+    for path, why in found.unread:
+        out.append(Check("state dir", Status.OK, f"{path} exists but is not read ({why}); to read it too, run "
+                         f"memory-syncd once more with OPENCLAW_STATE_DIR={path} and a separate --state-dir"))
     return out
 
 

@@ -121,6 +121,25 @@ def test_state_dir_env_wins_over_the_profile_but_the_workspace_keeps_it(tmp_path
     assert workspaces(env) == {"main": tmp_path / ".openclaw" / "workspace-dev"}
 
 
+def test_default_dirs_left_alone_when_a_state_dir_is_named(tmp_path: Path) -> None:
+    make_root(tmp_path / ".openclaw", ("main",))
+    make_root(tmp_path / ".clawdbot", ("main",))
+    named = make_root(tmp_path / "named", ("main",))
+    found = survey(env_for(tmp_path, OPENCLAW_STATE_DIR=str(named)))
+    assert [d.path for d in found.dirs] == [named]
+    assert found.unread == ((tmp_path / ".openclaw", "OPENCLAW_STATE_DIR is set"),
+                            (tmp_path / ".clawdbot", "OPENCLAW_STATE_DIR is set"))
+    assert survey(env_for(tmp_path)).unread == ()
+
+
+def test_a_relative_state_dir_in_the_environment_is_taken_from_the_current_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_root(tmp_path / "cwd" / "state", ("main",))
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert state_roots(env_for(tmp_path / "home", OPENCLAW_STATE_DIR="state")) == [root]
+    assert state_roots(env_for(tmp_path / "cwd", OPENCLAW_STATE_DIR="~/state")) == [root]
+
+
 def test_openclaw_home_moves_home(tmp_path: Path) -> None:
     other = tmp_path / "other"
     make_root(other / ".openclaw", ("main",), "{agents: {defaults: {workspace: '~/w'}}}")
