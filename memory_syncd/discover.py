@@ -83,7 +83,7 @@ class Site:
 
     agent: Agent
     workspace: Path
-    source: str  # "agents.list[].workspace", "agents.defaults.workspace", "default", …
+    source: str  # the config key it came from, or "OpenClaw's default" / "Clawdbot's default"
     relative: bool  # the configured path was relative (OpenClaw resolves it against the gateway's cwd)
 
 

@@ -3,14 +3,18 @@ and config files that are broken or hostile. Real files under a temp home; nothi
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from memory_syncd.discover import (
     MAX_CONFIG_BYTES,
@@ -353,3 +357,41 @@ def test_a_big_config_parses_fast(tmp_path: Path) -> None:
     conf, problem = load_config(path)
     assert not problem and len(conf["agents"]["list"]) == 5000
     assert time.perf_counter() - start < 0.3
+
+
+# --- any shape at all ---
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=12)
+ODD_TEXT = st.sampled_from(["", " ", "~", "~/", "/", "..", "../x", "a\x00b", "\ud800", "\udcff", "main", "MAIN",
+                            "Europe/Berlin", "../../etc/localtime", "America", "x" * 300])
+VALUE = JSON | ODD_TEXT
+ENTRY = st.fixed_dictionaries({}, optional={"id": VALUE, "workspace": VALUE, "default": VALUE}) | JSON
+
+
+@given(defaults=st.fixed_dictionaries({}, optional={"workspace": VALUE, "userTimezone": VALUE}) | JSON,
+       entries=st.lists(ENTRY, max_size=4) | JSON, legacy_agent=JSON, name=st.sampled_from(["openclaw.json",
+                                                                                          "clawdbot.json"]))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_config_shape_gives_agents_and_never_raises(tmp_path_factory: pytest.TempPathFactory, defaults: Any,
+                                                        entries: Any, legacy_agent: Any, name: str) -> None:
+    home = tmp_path_factory.mktemp("home")
+    make_root(home / ".clawdbot", ("main", "ops"),
+              json.dumps({"agents": {"defaults": defaults, "list": entries}, "agent": legacy_agent}), name=name)
+    found = survey(env_for(home))
+    assert sorted(a.id for a in found.agents) == ["main", "ops"]
+    for agent in found.agents:
+        assert agent.memory_dir.is_absolute() and agent.memory_dir.name == "memory"
+        os.fsencode(agent.memory_dir)  # a usable path
+    assert found.dirs[0].default_agent == normalize_id(found.dirs[0].default_agent)
+
+
+@given(data=st.binary(max_size=300))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_bytes_as_config_never_raise(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("c") / "openclaw.json"
+    path.write_bytes(data)
+    conf, problem = load_config(path)
+    assert isinstance(conf, dict) and (not problem or (conf == {} and "\n" not in problem))
