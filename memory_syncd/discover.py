@@ -276,7 +276,8 @@ def survey(env: Mapping[str, str], explicit_root: str = "") -> Survey:
 def _agent_ids(root: Path) -> list[str]:
     agents = root / "agents"
     try:
-        names = sorted(e.name for e in os.scandir(agents) if e.is_dir())
+        with os.scandir(agents) as entries:
+            names = sorted(e.name for e in entries if e.is_dir())
     except (FileNotFoundError, NotADirectoryError):
         return []
     except PermissionError as e:
