@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -399,8 +400,6 @@ def test_any_bytes_as_config_never_raise(tmp_path_factory: pytest.TempPathFactor
 
 def test_the_demo_install_with_its_home_set_to_the_demo_dir(tmp_path: Path) -> None:
     """The README's demo: relative workspaces land in the copy when OPENCLAW_HOME is the copy."""
-    import shutil
-
     demo = tmp_path / "demo"
     shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "openclaw", demo)
     env = env_for(tmp_path / "home", OPENCLAW_STATE_DIR=str(demo), OPENCLAW_HOME=str(demo))
