@@ -46,7 +46,6 @@ logged once per process: discovery runs on every reconcile tick of the daemon.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -404,14 +403,6 @@ def load_config(path: Path) -> tuple[dict[str, Any], str]:
     if not isinstance(value, dict):
         return {}, f"cannot use {path}: expected an object at the top, found {type(value).__name__}; fix the file"
     return value, ""
-
-
-def json5_to_json(text: str) -> str:
-    """JSON5 text as JSON text (through pyjson5). Raise ValueError when it is not JSON5."""
-    try:
-        return json.dumps(pyjson5.decode(text, maxdepth=MAX_NESTING))
-    except pyjson5.Json5Exception as e:
-        raise ValueError(_brief(e)) from None
 
 
 def _brief(e: BaseException) -> str:

@@ -20,6 +20,7 @@ def test_a_missing_workspace_fails_only_its_days(tmp_path: Path, monkeypatch: py
     shutil.copytree(ROOT / "examples" / "openclaw", demo)
     shutil.rmtree(demo / "workspace-work")  # agent `work` has no workspace on this machine
     monkeypatch.setenv("OPENCLAW_STATE_DIR", str(demo))
+    monkeypatch.setenv("OPENCLAW_HOME", str(demo))  # the demo's relative workspaces are home-relative
     with pytest.raises(SystemExit) as exit_info:
         main(["backfill", "--all", "--json", "--state-dir", str(tmp_path / "state")])
     assert exit_info.value.code == 1

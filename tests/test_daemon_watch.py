@@ -71,7 +71,7 @@ def _openclaw(root: Path, agents: list[str]) -> None:
     for a in agents:
         (root / "agents" / a / "sessions").mkdir(parents=True)
         (root / "ws" / ("" if a == "main" else a)).mkdir(parents=True, exist_ok=True)  # workspaces exist
-    (root / "openclaw.json").write_text('{agents: {defaults: {workspace: "ws"}}}\n')
+    (root / "openclaw.json").write_text(f'{{agents: {{defaults: {{workspace: "{root / "ws"}"}}}}}}\n')
 
 
 def test_discovery_agent_appears_later(d: Harness) -> None:

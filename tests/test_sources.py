@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 from fixtures_openclaw import S_3F, S_8B, compare_json, day_counts, write
 
-from memory_syncd.discover import discover, json5_to_json, read_openclaw_config, select, state_roots
+from memory_syncd.discover import discover, read_openclaw_config, select, state_roots
 from memory_syncd.errors import UsageError
 from memory_syncd.sources import Agent, Kind, classify, list_sessions
 
@@ -208,9 +207,9 @@ def test_json5_variants(tmp_path: Path, text: str) -> None:
     assert conf["agents"]["defaults"]["userTimezone"] == "Asia/Tokyo"
 
 
-def test_json5_to_json_keeps_strings_intact() -> None:
-    text = "{a: 'x // not a comment', b: \"/* nor this */\", c: 'a,}'}"
-    assert json.loads(json5_to_json(text)) == {"a": "x // not a comment", "b": "/* nor this */", "c": "a,}"}
+def test_json5_keeps_strings_intact(tmp_path: Path) -> None:
+    (tmp_path / "openclaw.json").write_text("{a: 'x // not a comment', b: \"/* nor this */\", c: 'a,}'}")
+    assert read_openclaw_config(tmp_path, {}) == {"a": "x // not a comment", "b": "/* nor this */", "c": "a,}"}
 
 
 @pytest.mark.parametrize("text", ["", "not json at all {", "[1, 2]", "\xff", "{agents: {defaults: {workspace: 5}}}"])
