@@ -2,11 +2,15 @@
 
 Owns two values and the code that fills them:
 - `SourceSummary`: for one source (a JSONL file, or one SQLite store), per local day the keys of the
-  messages it holds and where they lie (byte ranges, or `(session, first seq, last seq)` for SQLite),
-  plus model observations and skip counts. It is fed record by record, so reading a file whole or in
-  any number of pieces gives the same summary.
+  messages it holds and where they lie (byte ranges, or `(session, first seq, last seq)` for SQLite; the
+  ranges also cover the few other records a day's content needs: model observations and `Note`s), plus
+  model observations and skip counts. It is fed record by record, so reading a file whole or in any
+  number of pieces gives the same summary.
 - `Day`: one agent's day across all its sources, with messages counted once however many sources or
   rewrite copies hold them.
+- Model switches: a change between consecutive answering models of a session, or an explicit
+  `model_change`; a model that was only tried (a snapshot, a failed attempt) never switches anything and
+  is counted as a fallback instead (`walk_models`).
 
 Invariant: feeding is idempotent per message key: a re-read after a reset, a rewrite copy, or the same
 session in both stores never counts a message twice. Counts only grow.
@@ -22,9 +26,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from memory_syncd.parse import DayClock, Header, Message, ModelSeen, Record, Skip
+from memory_syncd.parse import DayClock, Header, Message, ModelSeen, Note, Record, Skip
 
 Span = tuple[int, int]  # [start, end) byte range in a file; for SQLite: (seq_first, seq_last + 1)
+# What a model observation says: the model answered, was set (`model_change`), was tried (a snapshot), or an
+# attempt failed (an error row with its model, or a turn that ended before any reply, with none).
+ANSWER, CHANGE, TRIED, FAILED = "answer", "change", "tried", "failed"
+_PENDING_MAX = 64  # records waiting for their day's first message (a fallback run just before it)
 
 
 @dataclass(slots=True)
@@ -36,11 +44,13 @@ class DayPart:
 
 
 class ModelObs(NamedTuple):
-    """A model seen answering in a session (a tuple: warm runs load tens of thousands from the cache)."""
+    """A model seen in a session: it answered, was set by `model_change`, or was only tried (a tuple: warm
+    runs load tens of thousands from the cache)."""
 
     ts_ms: int
     session: str
     model: str
+    kind: str = ANSWER
 
 
 @dataclass(slots=True)
@@ -51,6 +61,8 @@ class SourceSummary:
     models: list[ModelObs] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     session: str = ""
+    # (day, session, start, end) of non-message records read before their day had a message here
+    pending: list[tuple[date, str, int, int]] = field(default_factory=list)
 
     def feed(self, rec: Record | None, clock: DayClock, start: int, end: int, session: str = "") -> None:
         """Take one parsed record found at [start, end) of the source (for SQLite: seq, seq + 1)."""
@@ -61,19 +73,40 @@ class SourceSummary:
             part = self.days.get(day)
             if part is None:
                 part = self.days[day] = DayPart(first_ms=rec.ts_ms, last_ms=rec.ts_ms)
+                if self.pending:
+                    self._settle(day, part)
             part.keys.add(rec.key)
             part.first_ms = min(part.first_ms, rec.ts_ms)
             part.last_ms = max(part.last_ms, rec.ts_ms)
             _add_span(part.spans.setdefault(session, []), start, end)
             if rec.model:
-                self.models.append(ModelObs(rec.ts_ms, session or self.session, rec.model))
+                self.models.append(ModelObs(rec.ts_ms, session or self.session, rec.model,
+                                            FAILED if rec.failed else ANSWER))
         elif isinstance(rec, ModelSeen):
-            self.models.append(ModelObs(rec.ts_ms, session or self.session, rec.model))
+            self.models.append(ModelObs(rec.ts_ms, session or self.session, rec.model, TRIED if rec.tried else CHANGE))
+            self._attach(clock.day(rec.ts_ms), session, start, end)
+        elif isinstance(rec, Note):
+            if rec.failed:
+                self.models.append(ModelObs(rec.ts_ms, session or self.session, "", FAILED))
+            self._attach(clock.day(rec.ts_ms), session, start, end)
         elif isinstance(rec, Header):
             if rec.session_id:
                 self.session = rec.session_id
         elif isinstance(rec, Skip):
             self.skipped[rec.reason.value] += 1
+
+    def _attach(self, day: date, session: str, start: int, end: int) -> None:
+        """Let the day's content see a non-message record; it waits if its day has no message here yet."""
+        part = self.days.get(day)
+        if part is not None:
+            _add_span(part.spans.setdefault(session, []), start, end)
+        elif len(self.pending) < _PENDING_MAX:
+            self.pending.append((day, session, start, end))
+
+    def _settle(self, day: date, part: DayPart) -> None:
+        for _, session, start, end in [p for p in self.pending if p[0] == day]:
+            _add_span(part.spans.setdefault(session, []), start, end)
+        self.pending = [p for p in self.pending if p[0] != day]
 
     # -- persistence (the compare cache and the daemon checkpoint) --
 
@@ -81,7 +114,8 @@ class SourceSummary:
         return {
             "session": self.session,
             "skipped": dict(self.skipped),
-            "models": [[m.ts_ms, m.session, m.model] for m in self.models],
+            "models": [[m.ts_ms, m.session, m.model, m.kind] for m in self.models],
+            "pending": [[d.isoformat(), s, a, b] for d, s, a, b in self.pending],
             "days": {
                 d.isoformat(): {
                     "keys": _pack(p.keys),
@@ -97,6 +131,7 @@ class SourceSummary:
     def from_json(cls, v: dict[str, Any]) -> SourceSummary:
         s = cls(session=str(v.get("session", "")), skipped=Counter(v.get("skipped", {})))
         s.models = list(map(ModelObs._make, v.get("models", [])))
+        s.pending = [(date.fromisoformat(d), str(x), int(a), int(b)) for d, x, a, b in v.get("pending", [])]
         for d, p in v.get("days", {}).items():
             s.days[date.fromisoformat(d)] = DayPart(
                 keys=_unpack(p["keys"]),
@@ -155,20 +190,54 @@ class Transition:
 
 
 def transitions_of(summaries: Iterable[SourceSummary]) -> list[Transition]:
-    """Where the answering model changed within a session, in time order.
+    """Where the answering model changed within a session, in time order (a switch made with a snapshot is
+    dated at that snapshot, when the run on the new model started).
 
     Observations from all sources are merged per session first, so a session read from two stores, or
     rewrite copies of the same answers, yield each change once."""
-    by_session: dict[str, set[tuple[int, str]]] = {}
+    by_session: dict[str, set[tuple[int, str, str]]] = {}
     for s in summaries:
         for m in s.models:
-            by_session.setdefault(m.session, set()).add((m.ts_ms, m.model))
-    out: list[Transition] = []
-    for session, seen in by_session.items():
-        prev: str | None = None
-        for ts, model in sorted(seen):
-            if prev is not None and model != prev:
-                out.append(Transition(ts, session, prev, model))
-            prev = model
+            by_session.setdefault(m.session, set()).add((m.ts_ms, m.kind, m.model))
+    out = [Transition(ts, session, old, new)
+           for session, seen in by_session.items() for ts, old, new in walk_models(seen)[0]]
     out.sort(key=lambda t: (t.ts_ms, t.session))
     return out
+
+
+_RANK = {CHANGE: 0, TRIED: 1, FAILED: 2, ANSWER: 3}  # at one moment: a change, an attempt, its end, the answer
+
+
+def walk_models(seen: Iterable[tuple[int, str, str]]) -> tuple[list[tuple[int, str, str]], Counter[str]]:
+    """One session's observations `(ts_ms, kind, model)` -> its switches `(ts_ms, from, to)` and its
+    fallbacks: models tried between two answers that did not answer, other than the one in use (or, when
+    that is not known, the first one tried), each counted once per such stretch. A switch is dated at the
+    snapshot that started the run which answered on the new model, or at the answer when that run began
+    without one (after a failed run)."""
+    switches: list[tuple[int, str, str]] = []
+    fallbacks: Counter[str] = Counter()
+    current: str | None = None
+    tried: dict[str, None] = {}  # models tried since the last answer, in order
+    started: dict[str, int] = {}  # model -> the snapshot of the run now going on it
+
+    def count(answered: str | None) -> None:
+        primary = current if current is not None else next(iter(tried), None)
+        fallbacks.update(m for m in tried if m not in (answered, primary))
+
+    for ts, kind, model in sorted(seen, key=lambda o: (o[0], _RANK.get(o[1], 3), o[2])):
+        if kind in (TRIED, FAILED):
+            if model:
+                tried[model] = None
+            if kind == TRIED:
+                started[model] = ts
+            else:
+                started.clear()  # that run is over: the next answer comes from a later one
+            continue
+        if current is not None and model != current:
+            switches.append((started.get(model, ts) if kind == ANSWER else ts, current, model))
+        count(model)
+        tried.clear()
+        started.clear()
+        current = model
+    count(None)
+    return switches, fallbacks

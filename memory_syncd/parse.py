@@ -1,14 +1,16 @@
 """One transcript record -> a small typed value, or None.
 
 Owns the reading of OpenClaw/pi records (JSONL lines and SQLite `event_json` rows share one shape): which
-entries are messages, when they happened, which model answered, how a message is identified across
-transcript rewrites and across the two stores, and which turns are noise.
+entries are messages, when they happened, which model answered or was only tried, how a message is
+identified across transcript rewrites and across the two stores, and which other records a day's content
+needs (`Note`). What counts as conversation is `noise`'s business, not this module's.
 
 Invariants:
 - Nothing here raises on bad input: a line that is not a usable record yields `None` or a `Skip`.
 - A message's moment is `message.timestamp` (epoch ms), falling back to the entry's ISO `timestamp`.
 - A message's identity (`key`) depends only on the `message` object's bytes, so rewrite copies (new entry
   id and entry timestamp, same message) and the same record read from JSONL and SQLite share one key.
+- Model names are redacted here, before they are stored anywhere (caches, checkpoints) or shown.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
+
+from memory_syncd.noise import DREAMING_PREFIX
+from memory_syncd.redact import redact
 
 try:  # orjson parses the same JSON several times faster; the standard library is the fallback.
     import orjson
@@ -63,23 +68,38 @@ class Header:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A message entry of any role. `model` is `provider/model` for real assistant answers only."""
+    """A message entry of any role. `model` is `provider/model` of an assistant message from a real model
+    (pseudo-models such as `delivery-mirror` have none); `failed` marks an attempt that did not answer
+    (`stopReason` error or aborted)."""
 
     ts_ms: int
     role: str
     key: int
     model: str | None
+    failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSeen:
-    """A model observation that is not a message: `model_change` or a `model-snapshot` custom entry."""
+    """A model observation that is not a message: an explicit `model_change`, or a `model-snapshot` custom
+    entry (`tried`: OpenClaw writes one for every attempt whose model differs from the last, so it means
+    the model was tried, not that it answered)."""
 
     ts_ms: int
     model: str
+    tried: bool = False
 
 
-Record = Header | Message | ModelSeen | Skip
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A record that is no message but tells what a day held: a dreaming run's bootstrap entry, or (`failed`)
+    a turn that ended before any reply (`run-failed-before-reply`)."""
+
+    ts_ms: int
+    failed: bool = False
+
+
+Record = Header | Message | ModelSeen | Note | Skip
 
 
 def parse_line(raw: bytes) -> Record | None:
@@ -134,8 +154,20 @@ def parse_record(obj: dict[str, Any], raw: bytes) -> Record | None:
         ts = epoch_ms(data.get("timestamp"))
         if ts is None:
             ts = iso_to_ms(obj.get("timestamp"))
-        return ModelSeen(ts, model) if model and ts is not None else None
+        return ModelSeen(ts, model, tried=True) if model and ts is not None else None
+    if kind in ("custom", "custom_message") and _is_note(obj):
+        ts = iso_to_ms(obj.get("timestamp"))
+        return Note(ts, obj.get("customType") == "run-failed-before-reply") if ts is not None else None
     return None
+
+
+def _is_note(obj: dict[str, Any]) -> bool:
+    custom = obj.get("customType")
+    if custom == "run-failed-before-reply":
+        return True
+    data = obj.get("data")
+    return (custom == "openclaw:bootstrap-context:full" and isinstance(data, dict)
+            and isinstance(data.get("runId"), str) and data["runId"].startswith(DREAMING_PREFIX))
 
 
 def _message(obj: dict[str, Any], raw: bytes) -> Record | None:
@@ -151,8 +183,10 @@ def _message(obj: dict[str, Any], raw: bytes) -> Record | None:
     if ts is None:
         return Skip(SkipReason.BAD_TIMESTAMP)
     # `_model_name` drops pseudo-models; fields of the wrong type (a list, an object) give no model
-    model = _model_name(msg.get("provider"), msg.get("model")) if role == "assistant" else None
-    return Message(ts, role, message_key(raw, msg), model)
+    if role != "assistant":
+        return Message(ts, role, message_key(raw, msg), None)
+    model = _model_name(msg.get("provider"), msg.get("model"))
+    return Message(ts, role, message_key(raw, msg), model, msg.get("stopReason") in ("error", "aborted"))
 
 
 def message_key(raw: bytes, msg: dict[str, Any]) -> int:
@@ -187,7 +221,14 @@ def _model_name(provider: object, model: object) -> str | None:
         return None
     if provider == "openclaw" or model in PSEUDO_MODELS:
         return None
-    return f"{provider}/{model}" if isinstance(provider, str) and provider else model
+    return model_label(provider if isinstance(provider, str) else "", model)
+
+
+@lru_cache(maxsize=4096)
+def model_label(provider: str, model: str) -> str:
+    """`provider/model`, redacted: a token pasted into either field never reaches a cache or a file.
+    Cached because the same few names recur on every assistant message."""
+    return redact(f"{provider}/{model}" if provider else model)[:200]
 
 
 def epoch_ms(value: object) -> int | None:
@@ -239,41 +280,3 @@ class DayClock:
         """Epoch ms of the first instant of `day` in this zone."""
         naive = datetime(day.year, day.month, day.day)
         return int(naive.replace(tzinfo=self.zone).timestamp() * 1000)
-
-
-# --- content, for rendering and summaries (never needed for counting) ---
-
-HEARTBEAT_PROMPT = "Read HEARTBEAT.md if it exists"
-_NOISE_REPLIES = frozenset({"HEARTBEAT_OK", "NO_REPLY"})
-_TS_PREFIX = re.compile(r"^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}[^\]]{0,40}\]\s*")
-_META_HEADS = (
-    "Conversation info (untrusted metadata):",
-    "Sender (untrusted metadata):",
-    "Thread starter (untrusted, for context):",
-    "Replied message (untrusted, for context):",
-    "Forwarded message context (untrusted metadata):",
-    "Chat history since last reply (untrusted, for context):",
-)
-_META_BLOCK = re.compile(
-    "(?:" + "|".join(re.escape(h) for h in _META_HEADS) + r")\s*```[a-z]*\n.*?\n```\s*", re.DOTALL
-)
-
-
-def strip_envelope(text: str) -> str:
-    """User text without OpenClaw's inbound metadata blocks and leading timestamp prefix."""
-    text = _META_BLOCK.sub("", text)
-    return _TS_PREFIX.sub("", text.strip(), count=1).strip()
-
-
-def is_noise(role: str, text: str) -> bool:
-    """Heartbeats, memory-flush turns, their silent replies and `/commands`: counted, never rendered.
-    User text is judged without its envelope (a `[Mon …]` prefix or metadata blocks may precede a command)."""
-    t = text.strip()
-    if role == "user":
-        t = strip_envelope(t)
-        return (t.startswith(HEARTBEAT_PROMPT) or t.startswith("Pre-compaction memory flush")
-                or t.startswith("/"))
-    if role == "assistant":
-        return t in _NOISE_REPLIES
-    return False
-

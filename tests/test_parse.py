@@ -1,4 +1,5 @@
-"""parse.py: one record -> Header / Message / ModelSeen / Skip / None; timestamps, days, noise."""
+"""parse.py: one record -> Header / Message / ModelSeen / Note / Skip / None; timestamps, days, model names
+(redacted, and whether they answered or were only tried). What is noise is `noise`'s (tests/test_noise.py)."""
 
 from __future__ import annotations
 
@@ -33,11 +34,10 @@ from memory_syncd.parse import (
     Header,
     Message,
     ModelSeen,
+    Note,
     Skip,
     SkipReason,
-    is_noise,
     parse_line,
-    strip_envelope,
 )
 
 T = ms("2026-04-13T09:00:00+02:00")
@@ -83,13 +83,45 @@ def test_model_of_real_answers_only() -> None:
     assert isinstance(rec, Message) and rec.model is None
 
 
+@pytest.mark.parametrize(("stop", "failed"), [("stop", False), ("toolUse", False), ("length", False),
+                                              ("error", True), ("aborted", True), (None, False)])
+def test_an_attempt_that_failed_is_marked(stop: str | None, failed: bool) -> None:
+    """A failed attempt keeps its model (it was tried) but is no answer; it still counts as a message."""
+    rec = parse(message("assistant", T, [], provider="anthropic", model="claude-opus-4-6", stopReason=stop,
+                        errorMessage="429 rate_limit_error"))
+    assert isinstance(rec, Message) and rec.model == "anthropic/claude-opus-4-6" and rec.failed is failed
+
+
+def test_model_names_are_redacted_before_anyone_stores_them() -> None:
+    token = "sk-ant-api03-" + "Qw3rTy7UiOp9AsDf2GhJk4LzXc6VbNm8Qw1ErT5yUi0OpAs3DfG7hJk2LzX9cVb4NmQwErTy1UiOp6As8Df"
+    rec = parse(assistant(T, "x", "anthropic", f"model-{token}"))
+    assert isinstance(rec, Message) and rec.model is not None
+    assert token[:20] not in rec.model and "[REDACTED-" in rec.model
+    seen = parse(snapshot(T, token, "m"))
+    assert isinstance(seen, ModelSeen) and token[:20] not in seen.model
+
+
+def test_notes_a_day_needs() -> None:
+    """Records that are no messages but tell what a day held: a dreaming run, a turn that ended unanswered."""
+    dream = {"type": "custom", "customType": "openclaw:bootstrap-context:full",
+             "data": {"runId": "dreaming-narrative-1778526000000"}, "id": "a", "parentId": None,
+             "timestamp": "2026-04-13T07:00:00.000Z"}
+    assert parse(dream) == Note(ms("2026-04-13T09:00:00+02:00"))
+    assert parse({**dream, "data": {"runId": "run-42"}}) is None  # an ordinary run's bootstrap entry
+    failed = {"type": "custom_message", "customType": "run-failed-before-reply", "content": "This turn ended",
+              "display": True, "id": "b", "parentId": "a", "timestamp": "2026-04-13T07:00:01.000Z"}
+    assert parse(failed) == Note(ms("2026-04-13T09:00:01+02:00"), failed=True)
+    assert parse({**failed, "timestamp": "later"}) is None
+
+
 def test_model_observations() -> None:
     assert parse(model_change(T, "anthropic", "claude-opus-4-6")) == ModelSeen(T, "anthropic/claude-opus-4-6")
-    # a snapshot's moment is data.timestamp (ms), falling back to the entry's ISO timestamp
-    assert parse(snapshot(T, "google", "gemini-3-pro-preview")) == ModelSeen(T, "google/gemini-3-pro-preview")
+    # a snapshot means "tried"; its moment is data.timestamp (ms), falling back to the entry's ISO timestamp
+    assert parse(snapshot(T, "google", "gemini-3-pro-preview")) == ModelSeen(T, "google/gemini-3-pro-preview",
+                                                                             tried=True)
     snap = snapshot(T, "google", "g")
     snap["data"]["timestamp"] = "soon"
-    assert parse(snap) == ModelSeen(T + 1, "google/g")
+    assert parse(snap) == ModelSeen(T + 1, "google/g", tried=True)
     assert parse(snapshot(T, "openclaw", "delivery-mirror")) is None
     assert parse({"type": "custom", "customType": "model-snapshot", "data": [1]}) is None
     assert parse({"type": "model_change", "provider": "a", "modelId": "b"}) is None  # no moment
@@ -307,56 +339,6 @@ def test_midnight_is_the_first_instant_of_the_day(zone_name: str, day: date) -> 
     assert local_day(m - 1, zone) < day
 
 
-# --- noise and envelopes (rendering helpers) ---
-
-ENVELOPE = ('Conversation info (untrusted metadata):\n```json\n{\n  "message_id": "8812"\n}\n```\n\n'
-            'Sender (untrusted metadata):\n```json\n{\n  "name": "Maya K"\n}\n```\n\n')
-
-
-@pytest.mark.parametrize(("text", "clean"), [
-    ("[Mon 2026-04-13 08:58 GMT+2] What did we decide?", "What did we decide?"),
-    (ENVELOPE + "can you draft an agenda", "can you draft an agenda"),
-    ("[Tue 2026-04-14 21:31 GMT+2] " + ENVELOPE + "x", "x"),
-    ("plain text", "plain text"),
-    ("  padded  ", "padded"),
-    ("see [Mon 2026-04-13 08:58 GMT+2] inside", "see [Mon 2026-04-13 08:58 GMT+2] inside"),
-])
-def test_strip_envelope(text: str, clean: str) -> None:
-    assert strip_envelope(text) == clean
-
-
-def test_strip_envelope_on_sample_users() -> None:
-    texts = []
-    for line in sample(S_8B).splitlines():
-        msg = json.loads(line).get("message") or {}
-        if msg.get("role") == "user":
-            content = msg["content"]
-            texts.append(content if isinstance(content, str) else content[0]["text"])
-    cleaned = [strip_envelope(t) for t in texts]
-    assert cleaned[0].startswith("can you draft an agenda")
-    assert not any("untrusted metadata" in c for c in cleaned)
-
-
-@pytest.mark.parametrize(("role", "text", "noise"), [
-    ("user", "Read HEARTBEAT.md if it exists (workspace context). Follow it strictly.", True),
-    ("assistant", "HEARTBEAT_OK", True),
-    ("assistant", "  HEARTBEAT_OK\n", True),
-    ("user", "Pre-compaction memory flush. Store durable memories only in memory/2026-04-14.md", True),
-    ("assistant", "NO_REPLY", True),
-    ("user", "/model codex", True),
-    ("user", "[Mon 2026-04-13 09:40 GMT+2] /new", True),
-    ("user", ENVELOPE + "/status", True),
-    ("user", "[Mon 2026-04-13 09:40 GMT+2] Read HEARTBEAT.md if it exists (workspace context).", True),
-    ("user", "what is HEARTBEAT_OK?", False),
-    ("assistant", "HEARTBEAT_OK, and one more thing", False),
-    ("assistant", "/model is a command", False),
-    ("user", "a/b testing", False),
-    ("toolResult", "HEARTBEAT_OK", False),
-])
-def test_is_noise(role: str, text: str, noise: bool) -> None:
-    assert is_noise(role, text) is noise
-
-
 # --- properties ---
 
 
@@ -364,7 +346,7 @@ def test_is_noise(role: str, text: str, noise: bool) -> None:
 @given(st.binary(max_size=2000))
 def test_parse_line_never_raises_on_bytes(raw: bytes) -> None:
     rec = parse_line(raw)
-    assert rec is None or isinstance(rec, Header | Message | ModelSeen | Skip)
+    assert rec is None or isinstance(rec, Header | Message | ModelSeen | Note | Skip)
 
 
 json_values = st.recursive(
@@ -394,7 +376,7 @@ def test_parse_line_never_raises_on_record_shapes(kind: Any, top: dict[str, Any]
             obj["data"] = msg
         raw = json.dumps(obj, allow_nan=True).encode()
         rec = parse_line(raw)
-        assert rec is None or isinstance(rec, Header | Message | ModelSeen | Skip)
+        assert rec is None or isinstance(rec, Header | Message | ModelSeen | Note | Skip)
         if isinstance(rec, Message):
             assert 946_684_800_000 <= rec.ts_ms < 7_258_118_400_000
             assert rec.model is None or isinstance(rec.model, str)

@@ -1,4 +1,5 @@
-"""`memory-syncd transitions`: model changes within a session, pseudo-models never counted."""
+"""`memory-syncd transitions`: changes of the answering model within a session; pseudo-models, snapshots of
+attempts and failed attempts never count (the failed ones are fallbacks tried)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fixtures_openclaw import (
     index,
     invoke,
     jsonl,
+    message,
     model_change,
     ms,
     refresh,
@@ -23,7 +25,7 @@ from fixtures_openclaw import (
     write,
 )
 
-from memory_syncd.index import ModelObs, SourceSummary, transitions_of
+from memory_syncd.index import ModelObs, SourceSummary, transitions_of, walk_models
 
 OPUS_TO_CODEX = {"time": "2026-04-13T09:41:02+02:00", "session": S_3F,
                  "from": "anthropic/claude-opus-4-6", "to": "openai-codex/gpt-5.3-codex"}
@@ -129,3 +131,76 @@ def test_transitions_of_merges_sources_per_session() -> None:
     a.models = [ModelObs(1, "s", "m1"), ModelObs(3, "s", "m2")]
     b.models = [ModelObs(3, "s", "m2"), ModelObs(5, "s", "m1"), ModelObs(2, "other", "m9")]
     assert [(t.ts_ms, t.from_model, t.to_model) for t in transitions_of([a, b])] == [(3, "m1", "m2"), (5, "m2", "m1")]
+
+
+# --- answering models only: a snapshot is an attempt, a failure is no answer ---
+
+
+def failed(at_ms: int, provider: str, model: str, error: str = "429 rate_limit_error") -> dict[str, Any]:
+    return message("assistant", at_ms, [], api="x", provider=provider, model=model, stopReason="error",
+                   errorMessage=error)
+
+
+def run_dated(tmp_path: Path, records: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
+    write(tmp_path / "s" / "a.jsonl", jsonl(records))
+    idx = index(tmp_path / "s")
+    refresh(idx)
+    return [(t.ts_ms, t.from_model, t.to_model) for t in transitions_of(s.summary for s in idx.sources.values())]
+
+
+def test_fallback_attempts_that_never_answered_are_no_switches(tmp_path: Path) -> None:
+    """Every attempt leaves a snapshot (and, before 2026.9, an error row): none of them is a switch."""
+    records = [header("s1", T), model_change(T, "anthropic", "opus"), user(T + 1, "q"),
+               assistant(T + 2, "a", "anthropic", "opus"),
+               user(T + 10, "heartbeat"), failed(T + 11, "anthropic", "opus"), snapshot(T + 12, "openai", "gpt"),
+               failed(T + 13, "openai", "gpt", "Request timed out"), snapshot(T + 14, "google", "gemini"),
+               failed(T + 15, "google", "gemini"), snapshot(T + 20, "anthropic", "opus"), user(T + 21, "q2"),
+               assistant(T + 22, "b", "anthropic", "opus")]
+    assert run_dated(tmp_path, records) == []
+
+
+def test_a_switch_is_a_change_of_the_answering_model(tmp_path: Path) -> None:
+    """Dated at the snapshot that started the run which answered; after a failed run, at the answer."""
+    records = [header("s1", T), model_change(T, "anthropic", "opus"), user(T + 1, "q"),
+               assistant(T + 2, "a", "anthropic", "opus"),
+               user(T + 10, "q2"), failed(T + 11, "anthropic", "opus"), snapshot(T + 12, "google", "gemini"),
+               assistant(T + 13, "b", "google", "gemini"),
+               snapshot(T + 20, "anthropic", "opus"), user(T + 21, "q3"),
+               {"type": "custom_message", "customType": "run-failed-before-reply", "content": "ended",
+                "display": True, "id": "f1", "parentId": None, "timestamp": "2026-04-10T08:00:00.030Z"},
+               user(T + 40, "q4"), assistant(T + 41, "c", "anthropic", "opus")]
+    assert run_dated(tmp_path, records) == [(T + 12, "anthropic/opus", "google/gemini"),
+                                            (T + 41, "google/gemini", "anthropic/opus")]
+
+
+@pytest.mark.parametrize(("observations", "switches", "fallbacks"), [
+    # a change, then answers on the same model: nothing
+    ([(1, "change", "a"), (2, "tried", "a"), (3, "answer", "a")], [], {}),
+    # the primary fails, the second fallback answers: one switch, one fallback tried without an answer
+    ([(1, "change", "a"), (2, "failed", "a"), (3, "tried", "b"), (4, "failed", "b"), (5, "tried", "c"),
+      (6, "answer", "c")], [(5, "a", "c")], {"b": 1}),
+    # everything fails, then the primary answers again: no switch, both fallbacks counted once
+    ([(1, "answer", "a"), (2, "failed", "a"), (3, "tried", "b"), (4, "failed", "b"), (5, "tried", "c"),
+      (6, "failed", "c"), (7, "tried", "a"), (8, "answer", "a")], [], {"b": 1, "c": 1}),
+    # an explicit model_change is a switch of its own
+    ([(1, "answer", "a"), (2, "change", "b"), (3, "answer", "b")], [(2, "a", "b")], {}),
+    # the day ends on attempts that never answered
+    ([(1, "answer", "a"), (2, "tried", "b"), (3, "failed", "b")], [], {"b": 1}),
+])
+def test_walk_models(observations: list[tuple[int, str, str]], switches: list[tuple[int, str, str]],
+                     fallbacks: dict[str, int]) -> None:
+    got_switches, got_fallbacks = walk_models(observations)
+    assert got_switches == switches and dict(got_fallbacks) == fallbacks
+
+
+def test_observation_kinds_survive_the_cache(tmp_path: Path) -> None:
+    records = [header("s1", T), model_change(T, "anthropic", "opus"), snapshot(T + 1, "google", "gemini"),
+               user(T + 2, "q"), failed(T + 3, "google", "gemini"), assistant(T + 4, "a", "anthropic", "opus")]
+    write(tmp_path / "s" / "a.jsonl", jsonl(records))
+    idx = index(tmp_path / "s")
+    refresh(idx)
+    (state,) = idx.sources.values()
+    kinds = [(m.model, m.kind) for m in state.summary.models]
+    assert kinds == [("anthropic/opus", "change"), ("google/gemini", "tried"), ("google/gemini", "failed"),
+                     ("anthropic/opus", "answer")]
+    assert SourceSummary.from_json(json.loads(json.dumps(state.summary.to_json()))).models == state.summary.models
