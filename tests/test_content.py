@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_openclaw import BERLIN, assistant, dumps, header, message, ms, tool_result, user
+from fixtures_openclaw import BERLIN, assistant, dumps, header, message, ms, snapshot, tool_result, user
 
 from memory_syncd import content
 from memory_syncd.content import DaySnapshot, build, text_of, tool_calls
-from memory_syncd.parse import HEARTBEAT_PROMPT
 from memory_syncd.sessionmeta import SessionMeta, from_sessions_json
 
+HEARTBEAT_PROMPT = "Read HEARTBEAT.md if it exists"  # the start of the older default prompt
 DAY = date(2026, 4, 13)
 S1 = "11111111-aaaa-4bbb-8ccc-000000000001"
 S2 = "22222222-aaaa-4bbb-8ccc-000000000002"
@@ -62,7 +62,9 @@ def test_a_turn_pairs_the_request_with_the_answers_and_tools() -> None:
     assert info.title == "dry run the backup please"
 
 
-def test_noise_is_left_out_and_keeps_its_tools_to_itself() -> None:
+def test_noise_turns_are_dropped_whole_tools_included() -> None:
+    """A heartbeat, a memory flush and a /command leave no exchange, no tool, no file: their messages only
+    count. (They used to keep their tools, so a day of heartbeats listed `HEARTBEAT.md` as read.)"""
     envelope = ('Conversation info (untrusted metadata):\n```json\n{"sender": "Maya K"}\n```\n\n'
                 "Sender (untrusted metadata):\n```json\n{\"id\": \"5550001234\"}\n```\n\nwhat is on today?")
     s = snap(user(at("08:00"), envelope),
@@ -75,15 +77,16 @@ def test_noise_is_left_out_and_keeps_its_tools_to_itself() -> None:
              calls(at("09:01"), ("edit", {"path": "memory/2026-04-13.md", "oldText": "a", "newText": "b"})),
              assistant(at("09:02"), "NO_REPLY"),
              user(at("09:10"), "[Mon 2026-04-13 09:10 GMT+2] /model openai-codex/gpt-5.3-codex"),
-             assistant(at("09:11"), "  NO_REPLY\n"))
+             assistant(at("09:11"), "Model set to openai-codex/gpt-5.3-codex."))
     (turn,) = s.turns
     assert (turn.request, turn.answers, turn.tools) == ("what is on today?", ("Standup at 10:00.",), ())
     everything = json.dumps([t.__dict__ for t in s.turns]) + json.dumps([x.__dict__ for x in s.sessions])
-    for noise in ("HEARTBEAT", "NO_REPLY", "Pre-compaction", "untrusted metadata", "/model", "5550001234"):
+    for noise in ("HEARTBEAT", "NO_REPLY", "Pre-compaction", "untrusted metadata", "/model", "5550001234",
+                  "Model set"):
         assert noise not in everything
-    # the noise turns' tools still count for the day
-    assert dict(s.tools) == {"read": 1, "edit": 1}
+    assert s.tools == () and s.files == ()
     assert s.sessions[0].messages == 10
+    assert (s.background.heartbeats, s.background.delivered) == (1, 0)
 
 
 def test_an_answer_to_a_heartbeat_that_says_something_is_the_agents_own_turn() -> None:
@@ -106,7 +109,9 @@ def test_sessions_rewrite_copies_and_order() -> None:
         (S1, "question one", ("answer one",)), (S2, "question two", ("answer two",))]
 
 
-def test_models_leave_out_pseudo_models_and_errors_are_kept() -> None:
+def test_models_are_the_answering_ones_and_failures_are_counted_by_cause() -> None:
+    """A model that only failed is not listed as a session's model (it used to be); the failure is counted
+    by cause, never quoted; tool errors are kept with their turn."""
     s = snap(user(at("12:00"), "is staging healthy?"),
              message("assistant", at("12:01"), [], provider="anthropic", model="claude-sonnet-4-6",
                      stopReason="error", errorMessage="429 rate_limit_error"),
@@ -114,22 +119,27 @@ def test_models_leave_out_pseudo_models_and_errors_are_kept() -> None:
              message("toolResult", at("12:03"), [{"type": "text", "text": "\nerror: Unauthorized\nmore"}],
                      toolName="exec", toolCallId="t", isError=True),
              assistant(at("12:04"), "Run stopped by operator.", provider="openclaw", model="gateway-injected"))
-    assert s.sessions[0].models == ("claude-sonnet-4-6", "gemini-3-pro-preview")
-    assert s.errors == ("429 rate_limit_error", "exec: error: Unauthorized")
+    assert s.sessions[0].models == ("gemini-3-pro-preview",)
+    assert s.errors == ("exec: error: Unauthorized",)
+    assert s.failures == (("429 rate limit", 1),)
     assert s.turns[0].answers == ("Degraded since build 4471.", "Run stopped by operator.")
 
 
-def test_a_delivery_mirror_of_an_answer_already_given_is_not_repeated() -> None:
+def test_a_cron_run_is_counted_and_its_delivery_is_what_is_shown() -> None:
+    """The cron run's own session is never quoted (it used to be, prompt and all); its report as delivered
+    into the user's session is, once."""
     cron = "**Morning Briefing**\n- invoice INV-77 is due"
     lines = [(S2, dumps(user(at("07:00"), "[cron:1 morning-briefing] Summarize today."))),
              (S2, dumps(assistant(at("07:01"), cron))),
              (S1, dumps(assistant(at("07:02"), cron, provider="openclaw", model="delivery-mirror"))),
+             (S1, dumps(assistant(at("07:03"), cron, provider="openclaw", model="delivery-mirror"))),
              (S1, dumps(assistant(at("09:00"), "Reminder: send the invoice.", provider="openclaw",
                                   model="delivery-mirror")))]
-    s = build("main", DAY, BERLIN, lines, 4, {})
-    assert [(t.ts_ms, t.request, t.answers) for t in s.turns] == [
-        (at("07:00"), "[cron:1 morning-briefing] Summarize today.", (cron,)),
-        (at("09:00"), "", ("Reminder: send the invoice.",))]
+    s = build("main", DAY, BERLIN, lines, 5, {})
+    assert [(t.ts_ms, t.request, t.answers, t.kind) for t in s.turns] == [
+        (at("07:02"), "", (cron,), "delivery"), (at("09:00"), "", ("Reminder: send the invoice.",), "delivery")]
+    assert s.background.jobs == (content.CronJob("morning-briefing", (at("07:00"),), "ok"),)
+    assert [x.kind for x in s.sessions] == ["cron", "chat"]
 
 
 def test_a_delivery_much_later_is_not_part_of_the_last_exchange() -> None:
@@ -137,6 +147,115 @@ def test_a_delivery_much_later_is_not_part_of_the_last_exchange() -> None:
              assistant(at("09:00"), "Reminder: send the invoice.", provider="openclaw", model="delivery-mirror"))
     assert [(t.request, t.answers) for t in s.turns] == [
         ("remind me at 9 to send the invoice", ("Set for 09:00.",)), ("", ("Reminder: send the invoice.",))]
+
+
+# --- the rules, as the day is assembled ---
+
+POLL = {"kind": "internal_system", "sourceTool": "heartbeat"}
+
+
+def test_a_heartbeat_turn_is_kept_only_for_what_it_delivered() -> None:
+    s = snap(message("user", at("09:00"), "[OpenClaw heartbeat poll]", provenance=POLL),
+             calls(at("09:00") + 500, ("read", {"path": "HEARTBEAT.md"})),
+             assistant(at("09:01"), "Checked inbox and CI: nothing urgent. HEARTBEAT_OK"),
+             message("user", at("10:00"), "[OpenClaw heartbeat poll]", provenance=POLL),
+             calls(at("10:00") + 500, ("heartbeat_respond", {"outcome": "done", "notify": False, "summary": "ok"})),
+             message("user", at("11:00"), "[OpenClaw heartbeat poll]", provenance=POLL),
+             calls(at("11:00") + 500, ("heartbeat_respond", {"notify": True, "notificationText": "Build 4471 is "
+                                                                                                 "blocked."})),
+             message("user", at("12:00"), "[OpenClaw heartbeat poll]", provenance=POLL),
+             assistant(at("12:01"), "x" * 301 + " HEARTBEAT_OK"))
+    assert [(t.ts_ms, t.answers, t.tools, t.kind) for t in s.turns] == [
+        (at("11:00"), ("Build 4471 is blocked.",), (), "heartbeat"), (at("12:00"), ("x" * 301,), (), "heartbeat")]
+    assert (s.background.heartbeats, s.background.delivered) == (4, 2)
+    assert s.tools == () and s.files == () and [x.kind for x in s.sessions] == ["heartbeat"]
+
+
+def test_an_isolated_heartbeat_session_knows_its_custom_prompt() -> None:
+    lines = [(S2, dumps(user(at("09:00"), "Look at the pager queue; say PAGER_CLEAR if empty."))),
+             (S2, dumps(assistant(at("09:01"), "PAGER_CLEAR")))]
+    s = build("main", DAY, BERLIN, lines, 2, {S2: SessionMeta("agent:main:main:heartbeat", "")})
+    assert s.turns[0].kind == "heartbeat" and s.background.heartbeats == 1
+
+
+@pytest.mark.parametrize("how", ["key", "provenance", "prefix", "legacy key"])
+def test_a_cron_run_is_counted_by_job_never_quoted(how: str) -> None:
+    prov = {"kind": "internal_system", "sourceTool": "cron", "jobId": "b41c", "runId": "r1",
+            "sourceSessionKey": "agent:main:cron:b41c:run:r1"} if how == "provenance" else None
+    text = "[cron:b41c inbox-triage] Triage the inbox." if how == "prefix" else "Triage the inbox."
+    key = {"key": "agent:main:cron:b41c:run:r1", "legacy key": "cron:b41c"}.get(how, "")
+    first = user(at("08:00"), text, provenance=prov) if prov else user(at("08:00"), text)
+    lines = [(S2, dumps(r)) for r in (
+        first, assistant(at("08:01"), "Urgent: the Huaxin renewal."), user(at("13:00"), text),
+        message("assistant", at("13:01"), [], provider="anthropic", model="m", stopReason="error",
+                errorMessage="429 rate_limit_error"))]
+    s = build("main", DAY, BERLIN, lines, 4, {S2: SessionMeta(key, "")})
+    (job,) = s.background.jobs
+    assert job.name == ("inbox-triage" if how == "prefix" else "b41c")
+    assert (job.runs, job.outcome) == ((at("08:00"), at("13:00")), "failed: 429 rate limit")
+    assert s.turns == () and "Huaxin" not in repr(s) and s.failures == (("429 rate limit", 1),)
+
+
+def test_dreaming_and_sub_agent_sessions_are_counted_never_quoted() -> None:
+    dream = {"type": "custom", "customType": "openclaw:bootstrap-context:full",
+             "data": {"runId": "dreaming-narrative-1"}, "id": "d1", "parentId": None,
+             "timestamp": "2026-04-13T01:00:00.000Z"}
+    lines = [(S1, dumps(dream)), (S1, dumps(user(at("03:00"), "Write today's dream diary entry."))),
+             (S1, dumps(assistant(at("03:01"), "Paper cranes over the river."))),
+             (S2, dumps(user(at("13:40"), "Research SAML vendors.", provenance={"kind": "inter_session"}))),
+             (S2, dumps(assistant(at("14:04"), "All three support SAML.")))]
+    s = build("main", DAY, BERLIN, lines, 4, {S2: SessionMeta("agent:main:subagent:6f1d", "")})
+    assert s.turns == () and "cranes" not in repr(s) and "SAML" not in repr(s)
+    assert s.background.dreams == (at("03:00"),) and s.background.subagents == ((at("13:40"), at("14:04")),)
+    assert [x.kind for x in s.sessions] == ["dreaming", "subagent"]
+
+
+def test_internal_turns_keep_only_what_the_agent_said() -> None:
+    s = snap(message("user", at("12:30"), "[OpenClaw exec completion]",
+                     provenance={"kind": "internal_system", "sourceTool": "exec"}),
+             calls(at("12:30") + 100, ("read", {"path": "build/4472.log"})),
+             assistant(at("12:31"), "The staging build finished: 0 errors."),
+             message("user", at("13:10"), "[OpenClaw cron wake]", provenance={"kind": "internal_system",
+                                                                               "sourceTool": "cron"}),
+             calls(at("13:10") + 100, ("exec", {"command": "true"})),
+             assistant(at("13:11"), "NO_REPLY"))
+    assert [(t.request, t.answers, t.tools, t.kind) for t in s.turns] == [
+        ("", ("The staging build finished: 0 errors.",), ("read",), "agent")]
+    assert dict(s.tools) == {"read": 1} and s.commands == ()
+
+
+def test_system_events_failures_and_fallbacks_are_counted() -> None:
+    s = snap(user(at("10:16"), "System: [2026-04-13 10:16:40 GMT+2] WhatsApp gateway disconnected (status 408)\n"
+                               "System: [2026-04-13 10:16:44 GMT+2] WhatsApp gateway connected as +4915550001."),
+             assistant(at("10:16") + 500, "NO_REPLY"),
+             user(at("14:00"), "weather tomorrow?"),
+             message("assistant", at("14:00") + 1, [], provider="anthropic", model="claude-opus-4-6",
+                     stopReason="error", errorMessage="429 rate_limit_error"),
+             snapshot(at("14:00") + 2, "openai", "gpt"),
+             message("assistant", at("14:00") + 3, [{"type": "text", "text":
+                                                     "[assistant turn failed before producing content]"}],
+                     provider="openai", model="gpt", stopReason="error", errorMessage="Request timed out"),
+             snapshot(at("14:00") + 4, "google", "gemini"),
+             assistant(at("14:00") + 5, "Rain until 14:00.", "google", "gemini"),
+             {"type": "custom_message", "customType": "run-failed-before-reply", "content": "This turn ended "
+              "before a reply: 429 rate limit.", "display": True, "id": "f", "parentId": None,
+              "timestamp": "2026-04-13T13:00:00.000Z"})
+    assert s.events == (("WhatsApp disconnected", 1), ("WhatsApp connected", 1))
+    assert s.failures == (("429 rate limit", 2), ("timeout", 1))
+    assert s.fallbacks == (("openai/gpt", 1),)
+    assert [(t.request, t.answers) for t in s.turns] == [("weather tomorrow?", ("Rain until 14:00.",))]
+
+
+def test_names_from_the_transcript_are_redacted_too() -> None:
+    """The model, a tool call's name and the channel are redacted like everything else (issue 12, L1)."""
+    token = "ghp_" + "Zq8RkT2mVx9LpN4wYc7BdF3hJs6GtK1eUa5M"
+    lines = [(S1, dumps(user(at("09:00"), "deploy it"))),
+             (S1, dumps(calls(at("09:01"), (f"exec_{token}", {"command": "ls"})))),
+             (S1, dumps(assistant(at("09:02"), "Done.", "anthropic", f"m-{token}")))]
+    s = build("main", DAY, BERLIN, lines, 3, {S1: SessionMeta("agent:main:main", f"chan-{token}")},
+              [(at("09:02"), S1, f"anthropic/{token}", "openai/gpt")])
+    assert token[:12] not in repr(s)
+    assert "[REDACTED-" in s.sessions[0].channel and "[REDACTED-" in s.tools[0][0] and "[REDACTED-" in s.switches[0][2]
 
 
 # --- redaction: always before shortening ---
