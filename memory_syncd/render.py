@@ -1,18 +1,20 @@
 """DaySnapshot -> the Markdown of the managed block (pure: same snapshot, same bytes).
 
-Owns what tomorrow's session reads about today: sessions with time spans and channels, models and
-switches, topics, the key exchanges (noise already left out), names, numbers and identifiers the shown
-exchanges left out, tools and files touched, and the optional LLM narrative. Stays within a byte budget by
-shortening every exchange evenly before dropping any, and by dropping evenly across the day when it must
-(within each stretch of the day the exchange that names the most stays), so late-day
-decisions survive as well as early ones; what the dropped and shortened exchanges named is listed
-compactly after them, again spread across the whole day.
-Output never contains a wall-clock "generated at" time, so an unchanged day renders to unchanged bytes.
+Owns what tomorrow's session reads about today, in this order: the sessions people talked in, then
+scheduled and background work, failures and system events, one line each; model switches and the fallbacks
+tried; decisions and next steps not already visible in the exchanges; the key exchanges; identifiers the
+shown exchanges left out; tools and files; the optional LLM narrative.
+
+Stays within a byte budget, and under TARGET however big the day, by shortening every exchange evenly
+before dropping any (a shortened text keeps its first sentence and its most telling others), and by
+dropping evenly across the day (within each stretch the exchange that names the rarest things stays), so
+late-day decisions survive as well as early ones. Near-identical lines are written once: a repeated
+exchange adds its time to the first one. Output never contains a wall-clock "generated at" time, so an
+unchanged day renders to unchanged bytes.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -20,27 +22,26 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from memory_syncd.content import DaySnapshot, SessionInfo, Turn
+from memory_syncd.facts import (
+    CODE_BLOCK,
+    Seen,
+    clip,
+    find_mentions,
+    is_identifier,
+    sentences,
+    statement,
+)
 
-_DECISION = re.compile(  # matched against lower-cased text: twice as fast as re.IGNORECASE
-    r"\b(?:decid\w*|agree\w*|approv\w*|chose|choose|switch\w*|will|plan\w*|set|scheduled|remind\w*|"
-    r"todo|next|fixed|merged|deployed|created|moved|budget|deadline|confirmed)\b")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+TARGET = 11 * 1024  # the most a day's block takes, so that a busy day stays under 12 KB
 _MIN_CAP = 60
 _MAX_SESSIONS = 30  # session lines; the rest are counted in one line
+_MAX_JOBS = 12  # cron job lines; the rest are counted in one line
 _MAX_SWITCHES = 20
+_MAX_DECISIONS = 12
 _MENTION_SHARE = 5  # up to 1/5 of the exchanges' room is kept for what they leave out
 _STRETCHES = 12  # mentions are picked round-robin from this many stretches of the day
-
-# Names, numbers and identifiers: code spans, URLs and paths, words mixing letters with digits or joined by
-# `_ . / # :` (or by two dashes), CamelCase, and capitalized names that do not start a sentence.
-_CODE_SPAN = re.compile(r"`([^`]{2,60})`")
-_CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)  # code the agent showed: not what a day is about
-_NAME = re.compile(  # the capital first, then what precedes it: twice as fast as a leading lookbehind
-    r"[A-ZÄÖÜ](?<=[a-z,;:(] [A-ZÄÖÜ])[\w&'-]+(?: (?:[A-ZÄÖÜ][\w&'-]+|GmbH|AG|Inc|Ltd))*")
-_IDENTIFIER = re.compile(r"\d|\w[_/.:#]\w|[a-z][A-Z]|\w-\w+-\w")
-_COMMON = ("Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
-           "August September October November December I I'm I'll I've OK Done Yes No")
-_COMMON_NAMES = frozenset(_COMMON.split())
+_LABELS = {"heartbeat": "heartbeat"}  # anything else the agent said unasked: "agent"
+_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M)
 
 
 def title(day_text: str) -> str:
@@ -50,17 +51,22 @@ def title(day_text: str) -> str:
 
 
 def render(snap: DaySnapshot, budget: int, summary: str | None = None) -> str:
-    """The block's Markdown, at most about `budget` bytes; a busy day fills about three quarters of it, so
-    the file keeps room for the agent's own notes and tomorrow's session reads less."""
-    head = _head(snap, summary)
-    tail = _tail(snap)
-    room = max(budget * 3 // 4 - len(head.encode()) - len(tail.encode()) - 200, 1000)
-    shown = [_Shown.of(snap, t) for t in snap.turns]
+    """The block's Markdown, at most about `budget` bytes; a busy day fills about three quarters of it (and
+    no more than TARGET), so the file keeps room for the agent's own notes and tomorrow's session reads
+    less."""
+    head, switches, tail = _head(snap, summary), _switches(snap), _tail(snap)
+    fixed = sum(len(p.encode()) for p in (head, switches, tail))
+    room = max(min(budget * 3 // 4, TARGET) - fixed - 200, 1000)
+    shown = _shown(snap)
     mentions = _mentions(shown)
-    reserve = min(room // _MENTION_SHARE, sum(len(m.text.encode()) + 4 for m in mentions) + 30)
-    body = _exchanges(shown, room - reserve)
-    also = _also(mentions, "\n".join((head, body, tail)), room - len(body.encode()))
-    return "\n".join(p for p in (head, body, also, tail) if p).rstrip() + "\n"
+    candidates = _candidates(snap.turns)
+    keep_d = min(room // 6, sum(len(c.encode()) + 3 for c in candidates[:_MAX_DECISIONS]) + 40)
+    keep_m = min(room // _MENTION_SHARE, sum(len(m.text.encode()) + 4 for m in mentions) + 30)
+    body = _exchanges(shown, room - keep_d - keep_m)
+    decisions = _decisions(candidates, body, keep_d)
+    used = len(body.encode()) + len(decisions.encode())
+    also = _also(mentions, "\n".join((head, body, decisions, tail)), room - used)
+    return "\n".join(p for p in (head, switches, decisions, body, also, tail) if p).rstrip() + "\n"
 
 
 def _hm(snap: DaySnapshot, ts_ms: int) -> str:
@@ -71,28 +77,72 @@ def _head(snap: DaySnapshot, summary: str | None) -> str:
     out = ["## Sessions (memory-syncd)", "", f"*Auto-generated from {snap.messages} session messages*", ""]
     if summary:
         out += ["### Summary", "", summary.strip(), ""]
-    listed = _biggest(snap.sessions, _MAX_SESSIONS)
+    chats = [s for s in snap.sessions if s.kind == "chat"]
+    listed = _biggest(chats, _MAX_SESSIONS)
+    lines = []
     for s in listed:
         where = f" · {_inline(s.channel)}" if s.channel else ""
         models = f" · {_inline(', '.join(s.models))}" if s.models else ""
         what = f" — {_inline(s.title)}" if s.title else ""
-        out.append(f"- {_hm(snap, s.first_ms)}–{_hm(snap, s.last_ms)}{where} · session `{s.session[:8]}` · "
-                   f"{s.messages} messages{models}{what}")
-    if len(listed) < len(snap.sessions):
-        rest = sum(s.messages for s in snap.sessions) - sum(s.messages for s in listed)
-        out.append(f"- … and {len(snap.sessions) - len(listed)} shorter sessions ({rest} messages)")
-    out.append("")
-    if snap.switches:
-        out += ["### Model switches", ""]
-        for ts, session, old, new in snap.switches[:_MAX_SWITCHES]:
-            out.append(f"- {_hm(snap, ts)} {_inline(old)} → {_inline(new)} (session `{session[:8]}`)")
-        if len(snap.switches) > _MAX_SWITCHES:
-            out.append(f"- … and {len(snap.switches) - _MAX_SWITCHES} more switches")
-        out.append("")
-    decisions = _decisions(snap.turns)
-    if decisions:
-        out += ["### Decisions and next steps", ""] + [f"- {d}" for d in decisions] + [""]
-    return "\n".join(out)
+        lines.append(f"- {_hm(snap, s.first_ms)}–{_hm(snap, s.last_ms)}{where} · session `{s.session[:8]}` · "
+                     f"{s.messages} messages{models}{what}")
+    if len(listed) < len(chats):
+        rest = sum(s.messages for s in chats) - sum(s.messages for s in listed)
+        lines.append(f"- … and {len(chats) - len(listed)} shorter sessions ({rest} messages)")
+    lines += _background(snap)
+    if snap.failures:
+        n = sum(c for _, c in snap.failures)
+        lines.append(f"- {n} failed turn{'s' * (n != 1)}: {_counts(snap.failures)}")
+    if snap.events:
+        lines.append(f"- System events: {_counts(snap.events)}")
+    return "\n".join(out + lines + ([""] if lines else []))
+
+
+def _background(snap: DaySnapshot) -> list[str]:
+    """One line for the heartbeats, one per cron job, one for dreaming and one for sub-agents."""
+    bg, out = snap.background, []
+    if bg.heartbeats:
+        span = _hm(snap, bg.first_ms) + (f"–{_hm(snap, bg.last_ms)}" if bg.heartbeats > 1 else "")
+        said = f"{bg.delivered} delivered something" if bg.delivered else "nothing delivered"
+        out.append(f"- Heartbeats: {bg.heartbeats} check{'s' * (bg.heartbeats != 1)} ({span}), {said}")
+    for job in bg.jobs[:_MAX_JOBS]:
+        out.append(f"- Cron `{_inline(job.name)}`: {_runs(snap, job.runs)}, last {job.outcome}")
+    if len(bg.jobs) > _MAX_JOBS:
+        runs = sum(len(j.runs) for j in bg.jobs[_MAX_JOBS:])
+        out.append(f"- … and {len(bg.jobs) - _MAX_JOBS} more cron jobs ({runs} runs)")
+    if bg.dreams:
+        out.append(f"- Dreaming: {_runs(snap, bg.dreams)}")
+    if bg.subagents:
+        n = len(bg.subagents)
+        out.append(f"- Sub-agents: {n} run{'s' * (n != 1)} ("
+                   + ", ".join(f"{_hm(snap, a)}–{_hm(snap, b)}" for a, b in bg.subagents[:6])
+                   + (", …" if n > 6 else "") + ")")
+    return out
+
+
+def _runs(snap: DaySnapshot, runs: Sequence[int]) -> str:
+    n = len(runs)
+    if n > 6:
+        return f"{n} runs {_hm(snap, runs[0])}–{_hm(snap, runs[-1])}"
+    return f"{n} run{'s' * (n != 1)} at {', '.join(_hm(snap, t) for t in runs)}"
+
+
+def _counts(pairs: Sequence[tuple[str, int]], limit: int = 8) -> str:
+    text = ", ".join(f"{_inline(name)} ×{n}" for name, n in pairs[:limit])
+    return text + (f", {len(pairs) - limit} more" if len(pairs) > limit else "")
+
+
+def _switches(snap: DaySnapshot) -> str:
+    if not (snap.switches or snap.fallbacks):
+        return ""
+    out = ["### Model switches", ""]
+    for ts, session, old, new in snap.switches[:_MAX_SWITCHES]:
+        out.append(f"- {_hm(snap, ts)} {_inline(old)} → {_inline(new)} (session `{session[:8]}`)")
+    if len(snap.switches) > _MAX_SWITCHES:
+        out.append(f"- … and {len(snap.switches) - _MAX_SWITCHES} more switches")
+    if snap.fallbacks:
+        out.append(f"- Fallbacks tried that did not answer: {_counts(snap.fallbacks, 6)}")
+    return "\n".join([*out, ""])
 
 
 def _biggest(sessions: Sequence[SessionInfo], limit: int) -> list[SessionInfo]:
@@ -103,61 +153,110 @@ def _biggest(sessions: Sequence[SessionInfo], limit: int) -> list[SessionInfo]:
     return [s for i, s in enumerate(sessions) if i in keep]
 
 
-def _decisions(turns: tuple[Turn, ...], limit: int = 12) -> list[str]:
-    """Sentences from answers (code left out) that record a decision, plan or result, spread across the
-    whole day."""
+def _candidates(turns: Sequence[Turn]) -> list[str]:
+    """Statements from answers (code left out) that record a decision, plan or result, in day order."""
     found: dict[str, None] = {}
     for t in turns:
         for answer in t.answers:
-            for sentence in _SENTENCE_END.split(_CODE_BLOCK.sub("\n", answer) if "```" in answer else answer):
-                if len(sentence) < 20 or not _DECISION.search(sentence.lower()):  # cheap tests first
-                    continue
-                s = _inline(sentence.strip(" -*"))
-                if 20 <= len(s) <= 240:
-                    found[s] = None
-    if len(found) <= limit:
-        return list(found)
-    step = len(found) / limit
-    chosen = list(found)
-    return [chosen[int(i * step)] for i in range(limit)]
+            prose = CODE_BLOCK.sub("\n", answer) if "```" in answer else answer
+            for line in prose.splitlines():
+                for sentence in sentences(line):
+                    s = statement(sentence) if len(sentence) >= 20 else ""
+                    if s:
+                        found[_inline(s)] = None
+    return list(found)
 
 
-def _tail(snap: DaySnapshot) -> str:
-    out: list[str] = []
-    if snap.tools or snap.files or snap.commands:
-        out += ["### Tools and files", ""]
-        if snap.tools:
-            out.append("- Tools: " + ", ".join(f"{_inline(name)} ×{n}" for name, n in snap.tools[:15]))
-        for path, hows in snap.files[:25]:
-            out.append(f"- `{_inline(path)}` ({', '.join(hows)})")
-        if len(snap.files) > 25:
-            out.append(f"- … and {len(snap.files) - 25} more files")
-        for cmd in snap.commands[:10]:
-            out.append(f"- ran `{_inline(cmd)}`")
-        out.append("")
-    if snap.errors:
-        out += ["### Errors", ""] + [f"- {_inline(e)}" for e in list(dict.fromkeys(snap.errors))[:8]] + [""]
-    return "\n".join(out)
+def _decisions(candidates: list[str], visible: str, room: int) -> str:
+    """The candidates not already visible in the exchanges, near-duplicates once, spread across the day."""
+    seen = Seen()
+    kept = [c for c in candidates if c not in visible and seen.first(c)[1]]
+    if len(kept) > _MAX_DECISIONS:
+        step = len(kept) / _MAX_DECISIONS
+        kept = [kept[int(i * step)] for i in range(_MAX_DECISIONS)]
+    out, size = ["### Decisions and next steps", ""], 40
+    for c in kept:
+        size += len(c.encode()) + 3
+        if size > room:
+            break
+        out.append(f"- {c}")
+    return "\n".join([*out, ""]) if len(out) > 2 else ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Shown:
-    """One exchange made ready to print: its texts on one line each, and how much it is worth keeping."""
+    """One exchange made ready to print: its texts on one line each (cut into weighed sentences), when it
+    happened (more than once if it repeated), and how much it is worth keeping."""
 
-    hm: str
+    times: list[str]
+    label: str  # asked, agent, heartbeat, delivered
     request: str
     answer: str
     tools: str
-    mentions: tuple[str, ...]  # names, numbers and identifiers in the request and every answer
-    weight: int  # how much it names
+    mentions: tuple[str, ...]  # names, numbers and identifiers in the request and the answer
+    sentences: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    parts: tuple[tuple[tuple[str, float], ...], tuple[tuple[str, float], ...]] = ((), ())
+    weight: float = 0.0  # how much it names that the rest of the day does not
 
-    @classmethod
-    def of(cls, snap: DaySnapshot, t: Turn) -> _Shown:
-        request, answers = _inline(t.request), [_inline(a) for a in t.answers]
-        prose = "\n".join(_CODE_BLOCK.sub(" ", text) if "```" in text else text for text in (request, *answers))
-        mentions = tuple(dict.fromkeys(_find_mentions(prose)))
+    def header(self) -> str:
+        more = f" +{len(self.times) - 3}" if len(self.times) > 3 else ""
+        return ", ".join(self.times[:3]) + more
+
+
+def _shown(snap: DaySnapshot) -> list[_Shown]:
+    """The exchanges, with repeats folded into their first occurrence: a request asked again adds its time
+    (and an answer not given before) to the first; an answer given again is not repeated."""
+    asked: dict[str, _Shown] = {}
+    said: dict[str, _Shown] = {}
+    answers, requests = Seen(), Seen()
+    out: list[_Shown] = []
+    for t in snap.turns:
+        request, answer = _inline(t.request), " ".join(_inline(a) for a in t.answers[-2:])
+        label = "asked" if request else _LABELS.get(t.kind, "agent")
         tools = f" _(tools: {', '.join(t.tools[:6])})_" if t.tools else ""
-        return cls(_hm(snap, t.ts_ms), request, " ".join(answers[-2:]), tools, mentions, len(mentions))
+        hm = _hm(snap, t.ts_ms)
+        akey, new_answer = answers.first(answer) if answer else ("", True)
+        if request:
+            rkey, new_request = requests.first(request)
+            if not new_request and rkey in asked:
+                first = asked[rkey]
+                first.times.append(hm)
+                if answer and new_answer:
+                    first.answer = f"{first.answer} {answer}".strip()
+                    first.tools = first.tools or tools
+                    said[akey] = first
+                continue
+            s = _Shown([hm], label, request, answer if new_answer else "", tools, ())
+            asked[rkey] = s
+        elif not answer:
+            continue
+        elif not new_answer:  # the same thing said again: one line, with both times
+            if akey in said:
+                said[akey].times.append(hm)
+            continue
+        else:
+            s = _Shown([hm], label, "", answer, tools, ())
+        if answer and new_answer:
+            said[akey] = s
+        out.append(s)
+    for s in out:
+        split = tuple(tuple(sentences(_prose(text))) for text in (s.request, s.answer))
+        s.sentences = (split[0], split[1])
+        s.mentions = tuple(dict.fromkeys(m for part in split for sent in part for m in find_mentions(sent)))
+    spread: Counter[str] = Counter(m for s in out for m in s.mentions)
+
+    def worth(ms: Sequence[str]) -> float:
+        return sum((2.0 if any(c.isdigit() for c in m) else 1.0) / spread[m] for m in dict.fromkeys(ms))
+
+    for s in out:
+        s.weight = worth(s.mentions)
+        s.parts = (tuple((x, worth(find_mentions(x))) for x in s.sentences[0]),
+                   tuple((x, worth(find_mentions(x))) for x in s.sentences[1]))
+    return out
+
+
+def _prose(text: str) -> str:
+    return CODE_BLOCK.sub(" ", text) if "```" in text else text
 
 
 def _exchanges(turns: list[_Shown], room: int) -> str:
@@ -186,7 +285,7 @@ def _smaller(cap: int) -> int:
 
 
 def _least(turns: list[_Shown], cap: int) -> int:
-    """A lower bound on the bytes `_format` makes of `turns` at `cap` (a cut text is `cap` characters)."""
+    """A lower bound on the bytes `_format` makes of `turns` at `cap` (a cut text is at most `cap` long)."""
     return sum(min(len(t.request), cap - 1) + min(len(t.answer), cap - 1) + 18 for t in turns)
 
 
@@ -204,17 +303,17 @@ def _thin(turns: list[_Shown], keep: int) -> list[_Shown]:
 def _format(turns: list[_Shown], cap: int, omitted: int = 0) -> str:
     out = ["### Key exchanges", ""]
     for t in turns:
-        tools = t.tools
-        if t.request:
-            out.append(f"- **{t.hm} asked:** {_clip(t.request, cap)}")
-            prefix = "  **answered:** "
+        request, answer = clip(t.parts[0], t.request, cap), clip(t.parts[1], t.answer, cap)
+        if t.label == "asked":
+            out.append(f"- **{t.header()} asked:** {request}")
+            if answer:
+                out.append(f"  **answered:** {answer}{t.tools}")
+            elif t.tools:
+                out.append("  " + t.tools.strip())
         else:
-            out.append(f"- **{t.hm} agent:**{tools}")
-            prefix, tools = "  ", ""
-        if t.answer:
-            out.append(prefix + _clip(t.answer, cap) + tools)
-        elif tools:
-            out.append("  " + tools.strip())
+            out.append(f"- **{t.header()} {t.label}:**{t.tools}")
+            if answer:
+                out.append("  " + answer)
     if omitted:
         out.append(f"- … {omitted} more exchanges not shown")
     out.append("")
@@ -229,41 +328,21 @@ class _Mention:
     weight: float
 
 
-def _find_mentions(text: str) -> list[str]:
-    """Names, numbers and identifiers in `text`, lines of prose (redaction markers left out)."""
-    found, plain = [], text
-    if "`" in text:
-        found = [m for m in _CODE_SPAN.findall(text) if "REDACTED" not in m]
-        plain = _CODE_SPAN.sub(" ", text)
-    found += [m for m in _NAME.findall(plain) if m not in _COMMON_NAMES]
-    # Words one by one: a regex over the whole text is several times slower than this, as most words repeat.
-    found += filter(None, map(_identifier, dict.fromkeys(plain.split())))
-    return found
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _identifier(word: str) -> str:
-    """`word` without surrounding punctuation if it is a number or identifier, else ""."""
-    word = word.strip(".,:;!?'\"()[]{}<>*`")
-    if (len(word) >= 4 or word[:1].isdigit()) and "REDACTED" not in word and _IDENTIFIER.search(word):
-        return word
-    return ""
-
-
 def _mentions(turns: list[_Shown]) -> list[_Mention]:
-    """Every distinct mention of the day, where it first appears, and how telling it is: rarer is better."""
+    """Every distinct identifier of the day (paths, URLs, code spans, ids with digits; not names or plain
+    numbers), where it first appears, and how telling it is: rarer is better."""
     spread: Counter[str] = Counter(m for t in turns for m in t.mentions)
     out: dict[str, _Mention] = {}
     for i, t in enumerate(turns):
         for m in t.mentions:
-            if m not in out:
-                out[m] = _Mention(m, t.hm, i, (2.0 if any(c.isdigit() for c in m) else 1.0) / spread[m])
+            if m not in out and is_identifier(m):
+                out[m] = _Mention(m, t.times[0], i, (2.0 if any(c.isdigit() for c in m) else 1.0) / spread[m])
     return list(out.values())
 
 
 def _also(mentions: list[_Mention], shown: str, room: int) -> str:
-    """What the rest of the block (`shown`) leaves out, within `room` bytes: the most telling mentions of each
-    stretch of the day in turn, listed by time."""
+    """What the rest of the block (`shown`) leaves out, within `room` bytes: the most telling identifiers of
+    each stretch of the day in turn, listed by time; no section when there are none."""
     if not mentions or room < 100:
         return ""
     last = max(m.order for m in mentions) + 1
@@ -281,7 +360,7 @@ def _also(mentions: list[_Mention], shown: str, room: int) -> str:
                 continue
             m = s.pop()
             cost = len(m.text.encode()) + 4 + (0 if m.hm in lines else 10)
-            if size + cost <= room and m.text not in shown:
+            if size + cost <= room and m.text.strip("`") not in shown:
                 chosen.append(m)
                 lines.add(m.hm)
                 size += cost
@@ -289,16 +368,31 @@ def _also(mentions: list[_Mention], shown: str, room: int) -> str:
         return ""
     by_time: dict[str, list[str]] = {}
     for m in sorted(chosen, key=lambda m: m.order):
-        plain = " " in m.text or not _IDENTIFIER.search(m.text)  # a name, or a code span with spaces
-        by_time.setdefault(m.hm, []).append(m.text if plain else f"`{m.text}`")
+        by_time.setdefault(m.hm, []).append(m.text if m.text.startswith("`") else f"`{m.text}`")
     return "\n".join(["### Also mentioned", "", *(f"- {hm}: {', '.join(ws)}" for hm, ws in by_time.items()), ""])
 
 
-def _clip(flat: str, cap: int) -> str:
-    return flat if len(flat) <= cap else flat[: cap - 1].rstrip() + "…"
+def _tail(snap: DaySnapshot) -> str:
+    out: list[str] = []
+    if snap.tools or snap.files or snap.commands:
+        out += ["### Tools and files", ""]
+        if snap.tools:
+            out.append("- Tools: " + ", ".join(f"{_inline(name)} ×{n}" for name, n in snap.tools[:15]))
+        for path, hows in snap.files[:25]:
+            out.append(f"- `{_inline(path)}` ({', '.join(hows)})")
+        if len(snap.files) > 25:
+            out.append(f"- … and {len(snap.files) - 25} more files")
+        for cmd in snap.commands[:10]:
+            out.append(f"- ran `{_inline(cmd)}`")
+        out.append("")
+    if snap.errors:
+        out += ["### Errors", ""] + [f"- {_inline(e)}" for e in list(dict.fromkeys(snap.errors))[:8]] + [""]
+    return "\n".join(out)
 
 
 def _inline(text: str) -> str:
-    """One line of Markdown that cannot open a block or break our markers."""
+    """One line of Markdown that cannot open a block or break our markers (a heading's marks left out)."""
+    if "#" in text:
+        text = _HEADING.sub("", text)
     flat = " ".join(text.split())
     return flat.replace("<!--", "<!—").replace("-->", "—>")

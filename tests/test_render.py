@@ -1,10 +1,12 @@
-"""`render.render`: DaySnapshot -> the block's Markdown. Pure and stable, compact within its byte budget,
-and still carrying names, numbers and identifiers from the whole day, not just its first exchanges.
-Secrets are redacted before anything is shortened, so one cut in half by a length limit never escapes."""
+"""`render.render`: DaySnapshot -> the block's Markdown. Pure and stable, compact within its byte budget (and
+under 12 KB on a busy day), still carrying names, numbers and identifiers from the whole day, writing
+near-identical lines once, and collapsing scheduled work into a line each. Secrets are redacted before
+anything is shortened, so one cut in half by a length limit never escapes."""
 
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memory_syncd.content import DaySnapshot, build
+from memory_syncd.facts import is_identifier, statement
 from memory_syncd.memfile import BEGIN, END
 from memory_syncd.redact import redact
 from memory_syncd.render import render, title
@@ -147,7 +150,7 @@ def test_a_busy_day_is_compact_and_keeps_the_whole_days_identifiers(seed: int) -
     snap = snap_of(lines)
     assert snap.messages == 1000
     block = render(snap, BUDGET)
-    assert len(block.encode()) <= 20 * 1024  # well under the 24 KB budget
+    assert len(block.encode()) <= 12 * 1024  # a busy day stays under 12 KB, facts and all
     assert "*Auto-generated from 1000 session messages*" in block
     missing = [x for x in IDENTIFIERS if x not in block]
     assert not missing, missing
@@ -164,21 +167,43 @@ def test_identifiers_only_in_a_dropped_exchange_are_listed_with_their_time() -> 
         assert f"RB-{9000 + i}" in block
 
 
-def test_decisions_are_taken_from_the_whole_day() -> None:
-    plants = {0: ("", "We decided to move the launch to May 14."),
-              250: ("", "Finance approved the Q3 hiring budget of 2 roles."),
-              499: ("", "Next step: merge PR 1182 tomorrow morning.")}
+def test_decisions_are_taken_from_the_whole_day_and_never_repeat_an_exchange() -> None:
+    """Statements that record a decision, from morning to evening, each written once: in the decisions list
+    when its exchange is not shown whole, else only there (it used to be in both)."""
+    plants = {0: ("", "We decided to postpone the launch."),  # nothing in them to keep their exchange's cut
+              250: ("", "Finance approved the hiring budget."),
+              499: ("", "Next step: merge the release branch tomorrow morning.")}
     rng = random.Random(5)
     lines = [(S1, dumps(header(S1, at("07:00"))))]
     for i in range(500):
         t = at("07:00") + i * 110_000
-        text = plants.get(i, ("", "Looks fine to me."))[1]
+        text = plants.get(i, ("", f"Looks fine to me. {sentence(rng)}"))[1]
+        if i in plants:
+            text = " ".join(sentence(rng) for _ in range(30)) + " " + text  # long: its exchange is cut short
         lines += [(S1, dumps(user(t, sentence(rng)))), (S1, dumps(assistant(t + 50_000, text)))]
     block = render(snap_of(lines), BUDGET)
-    section = block.split("### Decisions and next steps\n\n", 1)[1].split("\n\n", 1)[0]
-    assert section.splitlines() == ["- We decided to move the launch to May 14.",
-                                    "- Finance approved the Q3 hiring budget of 2 roles.",
-                                    "- Next step: merge PR 1182 tomorrow morning."]
+    decisions = block.split("### Decisions and next steps\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    for _, planted in plants.values():
+        assert block.count(planted) == 1, planted
+        assert f"- {planted}" in decisions
+    assert all(statement(d[2:]) == d[2:] for d in decisions)
+
+
+@pytest.mark.parametrize(("sentence_", "kept"), [
+    ("We decided to move the launch to May 14.", True),
+    ("Finance approved the Q3 hiring budget of 2 roles.", True),
+    ("- Jonas will review `docs/q1-plan.md` by Friday.", True),
+    ("好的，周五的发布会议已改到 15:00，并已通知王芳。", True),
+    ("Should I also prune snapshots older than 90 days?", False),  # a question
+    ("## Plan for the week we will follow", False),  # a heading
+    ("**Next:**", False),  # a fragment
+    ("we will see, maybe", False),  # no statement: lower-case fragment, no end
+    ("**Decided:** keep restic and move it.", True),
+    ("Moved **the backup to 03:00.", False),  # stray markup
+    ("The weather is nice today.", False),  # records nothing
+])
+def test_decisions_hold_only_statements(sentence_: str, kept: bool) -> None:
+    assert bool(statement(sentence_)) is kept
 
 
 def test_hundreds_of_sessions_are_summed_up() -> None:
@@ -186,14 +211,65 @@ def test_hundreds_of_sessions_are_summed_up() -> None:
     for i in range(200):
         sid = f"c0000000-0000-4000-8000-{i:012d}"
         t = at("00:05") + i * 400_000
-        lines += [(sid, dumps(header(sid, t))), (sid, dumps(user(t, f"[cron:{i} ping] check host {i}"))),
-                  (sid, dumps(assistant(t + 1000, "all good")))]
+        lines += [(sid, dumps(header(sid, t))), (sid, dumps(user(t, f"check host {i}"))),
+                  (sid, dumps(assistant(t + 1000, f"host {i} is fine")))]
     block = render(snap_of(lines), BUDGET)
     assert len(block.encode()) <= BUDGET
     assert block.count("· session `c0000000`") == 30
     assert "- … and 170 shorter sessions (340 messages)" in block
 
 
+def test_hundreds_of_cron_runs_are_one_line_per_job() -> None:
+    lines = []
+    for i in range(200):
+        sid = f"c0000000-0000-4000-8000-{i:012d}"
+        t = at("00:05") + i * 400_000
+        job = "ping" if i % 2 else f"sweep-{i % 40}"
+        lines += [(sid, dumps(header(sid, t))), (sid, dumps(user(t, f"[cron:{i % 41} {job}] check host {i}"))),
+                  (sid, dumps(assistant(t + 1000, "all good")))]
+    block = render(snap_of(lines), BUDGET)
+    assert "session `c0000000`" not in block and "check host" not in block and "all good" not in block
+    assert "- Cron `ping`: 100 runs 00:11–22:11, last ok" in block
+    assert block.count("- Cron `") == 12 and "- … and 9 more cron jobs (45 runs)" in block
+
+
+# --- scheduled work, failures, repetition, precision ---
+
+
+def heartbeats(n: int, start: str = "00:00", delivered: dict[int, str] | None = None) -> list[tuple[str, bytes]]:
+    lines = []
+    for i in range(n):
+        t = at(start) + i * 1_800_000
+        lines += [(S1, dumps(message("user", t, "[OpenClaw heartbeat poll]",
+                                     provenance={"kind": "internal_system", "sourceTool": "heartbeat"}))),
+                  (S1, dumps(assistant(t + 2000, (delivered or {}).get(i, ("HEARTBEAT_OK", "NO_REPLY")[i % 2]))))]
+    return lines
+
+
+def test_a_day_of_heartbeats_is_a_line_or_two() -> None:
+    block = render(snap_of(heartbeats(48)), BUDGET)
+    assert block == ("## Sessions (memory-syncd)\n\n*Auto-generated from 96 session messages*\n\n"
+                     "- Heartbeats: 48 checks (00:00–23:30), nothing delivered\n")
+
+
+def test_repeated_deliveries_are_written_once_with_their_times() -> None:
+    said = "I have read the checklist. The scheduled tasks are: inbox, calendar. All quiet for now, see you."
+    lines = heartbeats(10, delivered={i: said for i in range(1, 10)} | {4: said.replace("now", "the moment")})
+    block = render(snap_of(lines), BUDGET)
+    assert block.count("The scheduled tasks are") == 1
+    assert "- **00:30, 01:00, 01:30 +6 heartbeat:**" in block
+    assert "- Heartbeats: 10 checks (00:00–04:30), 9 delivered something" in block
+
+
+def test_also_mentioned_holds_only_identifiers() -> None:
+    rng = random.Random(11)
+    plants = {i: ("", f"Mia Keller met Jonas at 10:30 on Friday about ticket RB-{9000 + i} and "
+                      f"`deploy/{i}.yaml`, 1,204 files.") for i in (3, 247, 496)}
+    block = render(snap_of(busy_day(rng, 500, plants)), BUDGET)
+    also = block.split("### Also mentioned\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    items = [x for line in also for x in re.findall(r"`([^`]+)`", line.split(": ", 1)[1])]
+    assert items and all(is_identifier(x) or " " in x for x in items)
+    assert not any(x in ("10:30", "1,204", "Friday", "Mia Keller") for x in items)
 # --- redact first, then shorten ---
 
 
