@@ -1,14 +1,16 @@
 """The optional LLM narrative of a day, through the Anthropic SDK (imported lazily: everything else works
 without it).
 
-Owns the summary input (built from a redacted DaySnapshot, noise already out, user requests first), the
+Owns the summary input (built from a redacted DaySnapshot, so the model sees the same clean day as the
+block: noise already out, scheduled work, failures and system events as counts, user requests first), the
 prompt, chunking of days too big for one request, and the per-day record in the state dir
 (`summaries/<agent>/<day>.json`: input hash, text or error, when) that makes a re-run with unchanged input
 free and makes the nightly job run once per day however often it fires.
 
 Invariants: the request body is built only from redacted text and passed through `redact` once more
-before sending; a failure leaves the memory file as it was (the text is stored only on success, and the
-block is re-rendered from the store).
+before sending; a day without a single exchange (nothing but heartbeats or scheduled runs) is never sent;
+a failure leaves the memory file as it was (the text is stored only on success, and the block is
+re-rendered from the store).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from memory_syncd.content import DaySnapshot
 from memory_syncd.errors import LLMUnavailable
 from memory_syncd.redact import redact
 
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"  # the input now carries scheduled work and failures as counts
 MAX_RETRY_WAIT = 60.0  # seconds; the SDK otherwise sleeps as long as a 429/529's retry-after asks, even hours
 SYSTEM = (
     "You write the daily memory of an AI agent. A future session of the same agent will read your text at "
@@ -56,7 +58,8 @@ class Outcome:
 
 
 def input_text(snap: DaySnapshot) -> str:
-    """The day as plain text for the model: requests first, then exchanges, switches, tools and files."""
+    """The day as plain text for the model: requests first, then exchanges, scheduled work, failures,
+    switches, tools and files."""
 
     def hm(ts: int) -> str:
         return snap.local(ts).strftime("%H:%M")
@@ -73,6 +76,9 @@ def input_text(snap: DaySnapshot) -> str:
             out.append(f"[{hm(t.ts_ms)}] agent: {a}")
         if t.tools:
             out.append(f"[{hm(t.ts_ms)}] tools: {', '.join(t.tools)}")
+    background = _background(snap, hm)
+    if background:
+        out += ["", "Scheduled and background work:", *background]
     if snap.switches:
         out += ["", "Model switches:"] + [f"- {hm(ts)} {a} -> {b}" for ts, _, a, b in snap.switches]
     if snap.files:
@@ -80,6 +86,23 @@ def input_text(snap: DaySnapshot) -> str:
     if snap.commands:
         out += ["", "Commands run:"] + [f"- {c}" for c in snap.commands]
     return "\n".join(out)
+
+
+def _background(snap: DaySnapshot, hm: Callable[[int], str]) -> list[str]:
+    bg, out = snap.background, []
+    if bg.heartbeats:
+        out.append(f"- heartbeats: {bg.heartbeats} checks, {bg.delivered} delivered something")
+    out += [f"- cron job {j.name}: {len(j.runs)} runs ({', '.join(hm(t) for t in j.runs[:6])}), last {j.outcome}"
+            for j in bg.jobs]
+    if bg.dreams:
+        out.append(f"- dreaming: {len(bg.dreams)} runs")
+    if bg.subagents:
+        out.append(f"- sub-agents: {len(bg.subagents)} runs")
+    if snap.failures:
+        out.append("- failed turns: " + ", ".join(f"{cause} x{n}" for cause, n in snap.failures))
+    if snap.events:
+        out.append("- system events: " + ", ".join(f"{label} x{n}" for label, n in snap.events))
+    return out
 
 
 def chunks(text: str, budget: int) -> list[str]:
@@ -104,11 +127,17 @@ def chunks(text: str, budget: int) -> list[str]:
 
 
 def summarize(snap: DaySnapshot, cfg: LLMConfig, send: Send, store_dir: Path, *, force: bool = False) -> Outcome:
-    """Summarize the day unless its input is unchanged since the last success; store and return the text."""
+    """Summarize the day unless its input is unchanged since the last success; store and return the text.
+    A day without any exchange is not sent: its record says so, and the nightly job does not retry it."""
     text = redact(input_text(snap))
     digest = hashlib.sha256(f"{PROMPT_VERSION}\0{cfg.model}\0{text}".encode()).hexdigest()
     path = record_path(store_dir, snap.agent, snap.day)
     old = statefile.read_json(path)
+    if not snap.turns:
+        if not (isinstance(old, dict) and old.get("text")):  # never replace a good summary
+            record(store_dir, snap.agent, snap.day, {"hash": digest, "text": None, "error": None,
+                                                     "empty": True, "attempts": nightly.MAX_ATTEMPTS})
+        return Outcome(snap.day, None, False, 0)
     if not force and isinstance(old, dict) and old.get("hash") == digest and old.get("text"):
         if float(old.get("at", 0) or 0) < nightly.day_end(snap.day, snap.zone) <= time.time():
             # made while the day was still going, and nothing came after: it is the final one after all

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fixtures_openclaw import assistant, dumps, user
 
 from memory_syncd import content, nightly, summarize
 from memory_syncd.config import LLMConfig
@@ -214,8 +215,12 @@ def test_a_daemon_down_for_days_catches_up_only_the_last_few() -> None:
 # --- the records summarize writes ---
 
 
-def snap(day: date) -> content.DaySnapshot:
-    return content.build("main", day, ZoneInfo(BERLIN), [], 1, {})
+def snap(day: date, exchanges: int = 1) -> content.DaySnapshot:
+    """A day with `exchanges` questions and answers (a day without any is never sent)."""
+    noon = int(datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(BERLIN)).timestamp() * 1000)
+    lines = [("s", dumps(r)) for i in range(exchanges)
+             for r in (user(noon + i * 60_000, f"question {i}"), assistant(noon + i * 60_000 + 5, f"answer {i}"))]
+    return content.build("main", day, ZoneInfo(BERLIN), lines, len(lines), {})
 
 
 def test_summarize_records_drive_backoff_and_stop_after_success(tmp_path: Path) -> None:
@@ -303,7 +308,7 @@ def test_the_final_summary_of_an_unchanged_day_costs_no_request(tmp_path: Path) 
     assert nightly.due(now, time(0, 0), {day}, record) == []  # now it is final
 
     path.write_text(json.dumps({**rec, "at": local(BERLIN, f"{day}T18:00").timestamp()}))
-    later = content.build("main", day, ZoneInfo(BERLIN), [], 3, {})  # more messages came after 18:00
+    later = snap(day, 2)  # more messages came after 18:00
     out = summarize.summarize(later, LLMConfig(), send, tmp_path)
     assert not out.skipped and out.text == "Summary 2." and len(sent) == 2
     assert nightly.due(now, time(0, 0), {day}, record) == []
