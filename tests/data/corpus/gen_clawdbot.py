@@ -66,7 +66,8 @@ def day_one_main(s: Session) -> None:
     (cid,) = s.say(at(d, "08:58", 6), calls=(("exec", {"command": "systemctl --user status restic-backup.service"}),),
                    thinking="Check the unit's last run.")
     s.result(at(d, "08:58", 9), cid, "exec", "● restic-backup.service - nightly restic backup\n   Active: inactive "
-             "(dead) since Tue 2026-01-20 02:44:10 CET; 7h ago\n  Process: ExecStart=... (code=exited, status=0/SUCCESS)",
+             "(dead) since Tue 2026-01-20 02:44:10 CET; 7h ago\n  Process: ExecStart=... (code=exited, "
+             "status=0/SUCCESS)",
              details={"exitCode": 0, "durationMs": 412})
     s.say(at(d, "08:59"), "[[reply_to_current]] Yes: the nightly backup ran at 02:30 and finished at 02:44; snapshot "
           "`a3f9c2e1` holds 1,204 files (2.31 GiB).")

@@ -208,8 +208,9 @@ def busy_day(s: Session, hb: Session) -> int:
     """About 140 exchanges from 07:00 to 23:00 around heartbeats every 15 minutes, three planted facts and one
     /model switch; returns the moment of the switch."""
     rng = random.Random(13)
-    words = ("the deploy queue worker cache latency budget review draft invoice meeting schema migration cluster "
-             "release branch backup alert runbook dashboard ticket rollout canary config token rotation report").split()
+    words = ["the", "deploy", "queue", "worker", "cache", "latency", "budget", "review", "draft", "invoice", "meeting",
+             "schema", "migration", "cluster", "release", "branch", "backup", "alert", "runbook", "dashboard", "ticket",
+             "rollout", "canary", "config", "token", "rotation", "report"]
     plants = {3: ("ticket OPS-4417 is for Henrike Albers", "Filed OPS-4417; the quote for Kessler GmbH is €18,750."),
               70: ("invoice INV-2026-0042 went to Brightwater Labs", "Booked INV-2026-0042 against cost centre "
                                                                     "CC-7781."),
