@@ -11,6 +11,8 @@ OPENCLAW_STATE_DIR (through `sources`), XDG_CONFIG_HOME, XDG_STATE_HOME, HOME.
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -19,7 +21,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from memory_syncd.errors import ConfigError
+from memory_syncd import safeio
+from memory_syncd.errors import ConfigError, Refused
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
@@ -102,20 +105,28 @@ def load(path: Path | None, env: Mapping[str, str], overrides: Mapping[str, Any]
     return cfg
 
 
+MAX_CONFIG_BYTES = 1 << 20
+MAX_ENV_BYTES = 64 * 1024
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    try:  # the config may be a link into a dotfiles repo; a FIFO, a device or a huge file is refused
+        data = safeio.read(path, limit=MAX_CONFIG_BYTES, follow=True)
+    except Refused as e:
+        cause = e.__cause__
+        if isinstance(cause, PermissionError):
+            raise ConfigError(path, ["permission denied (make it readable by this user)"]) from None
+        if e.reason == "unreadable" and isinstance(cause, OSError):
+            raise ConfigError(path, [f"cannot read it: {cause.strerror or cause}"]) from None
+        raise ConfigError(path, [e.detail]) from None
+    if data is None:
+        raise ConfigError(path, ["file not found (create it from config.example.toml or drop --config)"])
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError(path, ["file not found (create it from config.example.toml or drop --config)"]) from None
-    except PermissionError:
-        raise ConfigError(path, ["permission denied (make it readable by this user)"]) from None
-    except IsADirectoryError:
-        raise ConfigError(path, ["is a directory, expected a TOML file"]) from None
-    except OSError as e:
-        raise ConfigError(path, [f"cannot read it: {e.strerror or e}"]) from None
+        return tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(path, [f"not valid TOML: {e}"]) from None
+    except RecursionError:
+        raise ConfigError(path, ["not valid TOML: nested too deeply"]) from None
 
 
 def _build(data: dict[str, Any], problems: list[str]) -> Config:
@@ -139,14 +150,16 @@ def _section(cls: type, data: dict[str, Any], prefix: str, problems: list[str],
         if key in nested:
             continue
         if key not in known:
-            problems.append(f"{prefix}{key}: unknown key")
+            name = key if re.fullmatch(r"[a-z_]{1,40}", key) else shown(key)  # a pasted secret stays unshown
+            problems.append(f"{prefix}{name}: unknown key")
             continue
         default = getattr(cls(), key)
         if isinstance(default, bool) or isinstance(value, bool):
             ok = isinstance(value, bool) and isinstance(default, bool)
         elif isinstance(default, float):
             ok = isinstance(value, int | float)
-            value = float(value) if ok else value
+            if ok:  # an int too big for a float becomes inf, which the range check then refuses
+                value = float(value) if abs(value) < 1e308 else math.inf
         elif isinstance(default, tuple):
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         else:
@@ -165,37 +178,71 @@ def _type_name(default: object) -> str:
         type(default).__name__, type(default).__name__)
 
 
+# (key, lowest, highest, lowest allowed itself): every number in the config is finite and within these.
+_RANGES: tuple[tuple[str, float, float, bool], ...] = (
+    ("sparse_bytes_per_message", 0, 1_000_000, True),
+    ("max_line_bytes", 1024, 1 << 30, True),
+    ("max_memory_file_bytes", 2048, 16 << 20, True),
+    ("daemon.debounce_seconds", 0, 3600, False),
+    ("daemon.max_delay_seconds", 0, 3600, False),
+    ("daemon.reconcile_seconds", 0, 86_400, False),
+    ("daemon.checkpoint_seconds", 0, 86_400, False),
+    ("daemon.poll_seconds", 0, 3600, False),
+    ("llm.max_tokens", 1, 1_000_000, True),
+    ("llm.timeout_seconds", 0, 3600, False),
+    ("llm.input_budget_chars", 1000, 100_000_000, True),
+    ("llm.max_retries", 0, 20, True),
+)
+AGENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$", re.IGNORECASE)  # OpenClaw's rule for agent ids
+AGENT_ID_RULE = "agent ids are 1 to 64 letters, digits, _ or -, starting with a letter or digit, as in OpenClaw"
+
+
 def _validate(cfg: Config, problems: list[str]) -> None:
     if cfg.timezone:
         try:
             ZoneInfo(cfg.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            problems.append(f"timezone: unknown zone {cfg.timezone!r} (use an IANA name such as Europe/Berlin)")
+            problems.append(f"timezone: unknown zone {shown(cfg.timezone)} (use an IANA name such as Europe/Berlin)")
     if cfg.write_mode not in ("inline", "separate"):
-        problems.append(f"write_mode: must be \"inline\" or \"separate\", got {cfg.write_mode!r}")
-    if cfg.max_line_bytes < 1024:
-        problems.append("max_line_bytes: must be at least 1024")
-    if cfg.sparse_bytes_per_message < 0:
-        problems.append("sparse_bytes_per_message: must not be negative")
-    if cfg.max_memory_file_bytes < 2048:
-        problems.append("max_memory_file_bytes: must be at least 2048")
+        problems.append(f"write_mode: must be \"inline\" or \"separate\", got {shown(cfg.write_mode)}")
+    for agent in cfg.agents:
+        if not AGENT_ID.match(agent):
+            problems.append(f"agents: {shown(agent)} is not an agent id ({AGENT_ID_RULE})")
+    for key, lo, hi, closed in _RANGES:
+        value: Any = cfg
+        for part in key.split("."):
+            value = getattr(value, part)
+        _check_number(key, value, lo, hi, closed, problems)
     d = cfg.daemon
-    for name in ("debounce_seconds", "max_delay_seconds", "reconcile_seconds", "checkpoint_seconds",
-                 "poll_seconds"):
-        if getattr(d, name) <= 0:
-            problems.append(f"daemon.{name}: must be positive")
     if d.max_delay_seconds < d.debounce_seconds:
         problems.append("daemon.max_delay_seconds: must be at least daemon.debounce_seconds")
     try:
         parse_clock(cfg.llm.nightly_time)
     except ValueError:
-        problems.append(f"llm.nightly_time: expected HH:MM, got {cfg.llm.nightly_time!r}")
-    if cfg.llm.max_tokens < 1:
-        problems.append("llm.max_tokens: must be positive")
-    if cfg.llm.timeout_seconds <= 0:
-        problems.append("llm.timeout_seconds: must be positive")
-    if cfg.llm.input_budget_chars < 1000:
-        problems.append("llm.input_budget_chars: must be at least 1000")
+        problems.append(f"llm.nightly_time: expected HH:MM, got {shown(cfg.llm.nightly_time)}")
+
+
+def _check_number(key: str, value: float, lo: float, hi: float, closed: bool, problems: list[str]) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append(f"{key}: must be a finite number")
+    elif value < lo or (value == lo and not closed):
+        if lo == 0:
+            problems.append(f"{key}: must not be negative" if closed else f"{key}: must be positive")
+        else:
+            problems.append(f"{key}: must be at least {lo:g}")
+    elif value > hi:
+        problems.append(f"{key}: must be at most {hi:g}")
+
+
+def shown(value: str) -> str:
+    """`value` quoted for an error message, unless it might be a secret (long, or a long run of mixed letters
+    and digits, or unusual characters): then only its length is told."""
+    if len(value) <= 40 and re.fullmatch(r"[\w:+./ -]*", value) and not _KEYLIKE.search(value):
+        return repr(value)
+    return f"(a value of {len(value)} characters, not shown)"
+
+
+_KEYLIKE = re.compile(r"(?=[A-Za-z_-]*\d)(?=\d*[A-Za-z])[A-Za-z0-9_-]{16,}")
 
 
 def parse_clock(text: str) -> time:
@@ -218,11 +265,17 @@ def ensure_file(path: Path, env: Mapping[str, str]) -> tuple[Path, bool]:
 def env_file_values(path: Path) -> dict[str, str]:
     """KEY=VALUE lines of the service's env file (`~/.config/memory-syncd/env`), so a LaunchAgent — which
     has no EnvironmentFile= — gets ANTHROPIC_API_KEY the same way the systemd unit does. Comments, blank
-    lines and `export ` prefixes are allowed; quotes around a value are removed."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    lines and `export ` prefixes are allowed; quotes around a value are removed. A missing file is empty.
+
+    It holds secrets and sets our environment, so it must be a regular file of our own that group and others
+    can neither read nor write: raise Refused (exit 78) otherwise, and ConfigError if it is not UTF-8."""
+    data = safeio.read(path, limit=MAX_ENV_BYTES, follow=True, private=True)
+    if data is None:
         return {}
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(path, ["not UTF-8 text"], what="env file") from None
     out: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()

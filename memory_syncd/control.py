@@ -4,6 +4,12 @@ connection over a Unix socket in the state dir.
 The socket lives in `<state>/run/` (mode 0700) and is itself 0600, so only the owner can talk to the
 daemon. The server answers from values the engine has already published, so `status` never waits on
 ingestion. Requests: {"cmd": "status"}, {"cmd": "ping"}.
+
+Trust, both ways: a client believes only a socket in a state dir of its own (statefile.check_dir), owned by
+itself, whose peer (SO_PEERCRED, on Linux) runs as the same user. The server gives each connection
+CLIENT_DEADLINE seconds in all, so slow clients cannot hold every slot, rejects a malformed or absurdly
+nested request in one line, refuses to start over a socket another daemon still answers on, and on exit
+unlinks the socket only if it is still the one it bound (same inode).
 """
 
 from __future__ import annotations
@@ -13,18 +19,23 @@ import json
 import logging
 import os
 import socket
+import stat
+import struct
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from memory_syncd.errors import DaemonNotRunning, SourceError
-from memory_syncd.statefile import private_dir
+from memory_syncd.errors import AlreadyRunning, DaemonNotRunning, Refused, SourceError
+from memory_syncd.statefile import check_dir, private_dir
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST = 64 * 1024
 MAX_CLIENTS = 16  # connections served at once
+CLIENT_DEADLINE = 3.0  # seconds a connection may take in all, however it trickles its bytes
 
 
 def socket_path(state_dir: Path) -> Path:
@@ -38,8 +49,7 @@ class Server:
         if len(os.fsencode(self.path)) >= 104:  # sun_path is 104 bytes on macOS, 108 on Linux
             raise SourceError(f"state dir path too long for a Unix socket: {self.path} (use a shorter --state-dir)")
         private_dir(self.path.parent)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()  # a stale socket from a killed daemon; the instance lock says we are the owner
+        self._clear_stale()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)  # the socket is born 0600: no window in which others could connect
         try:
@@ -47,11 +57,34 @@ class Server:
         finally:
             os.umask(old)
         os.chmod(self.path, 0o600)
+        st = os.lstat(self.path)
+        self._bound = (st.st_dev, st.st_ino)
         self.sock.listen(16)
         self.sock.settimeout(0.5)
         self._stop = threading.Event()
         self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
         self.thread = threading.Thread(target=self._serve, name="control", daemon=True)
+
+    def _clear_stale(self) -> None:
+        """Remove a socket a killed daemon left, but never one another daemon still answers on (its lock
+        file may have been deleted under it): raise AlreadyRunning then."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return
+        if stat.S_ISSOCK(st.st_mode):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1.0)
+                try:
+                    probe.connect(str(self.path))
+                except OSError:
+                    pass  # nobody listens: stale
+                else:
+                    raise AlreadyRunning(f"another memory-syncd daemon answers at {self.path} although its "
+                                         f"lock file is gone; stop it (`memory-syncd status` shows its pid) "
+                                         "before starting another")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
     def start(self) -> None:
         self.thread.start()
@@ -85,9 +118,13 @@ class Server:
             self._slots.release()
 
     def _answer(self, conn: socket.socket) -> None:
-        conn.settimeout(2.0)
+        deadline = time.monotonic() + CLIENT_DEADLINE
         data = b""
         while not data.endswith(b"\n") and len(data) < MAX_REQUEST:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no complete request within {CLIENT_DEADLINE:g}s")
+            conn.settimeout(left)
             chunk = conn.recv(4096)
             if not chunk:
                 break
@@ -96,26 +133,34 @@ class Server:
             req = json.loads(data or b"{}")
             if not isinstance(req, dict):
                 raise ValueError("request is not an object")
+        except (ValueError, RecursionError) as e:
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:200]
+            reply = {"ok": False, "error": f"bad request: {why}"}
+        else:
             reply = self.handle(req)
-        except ValueError as e:
-            reply = {"ok": False, "error": f"bad request: {e}"}
+        conn.settimeout(max(0.1, deadline - time.monotonic()))
         conn.sendall(json.dumps(reply).encode() + b"\n")
 
     def stop(self) -> None:
         self._stop.set()
         self.sock.close()
         with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+            st = os.lstat(self.path)
+            if (st.st_dev, st.st_ino) == self._bound:  # not a newer daemon's socket
+                os.unlink(self.path)
 
 
 def request(state_dir: Path, req: dict[str, Any], timeout: float = 2.0) -> dict[str, Any]:
     """Send one request to the daemon; raise DaemonNotRunning (with how to start it) if none answers."""
     path = socket_path(state_dir)
     hint = "start it with `memory-syncd run` or `systemctl --user start memory-syncd`"
+    check_dir(state_dir)
+    check_dir(path.parent)  # a dir someone else owns may hold someone else's daemon
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
         s.connect(str(path))
+        _check_peer(s, path)
         s.sendall(json.dumps(req).encode() + b"\n")
         data = b""
         while not data.endswith(b"\n"):
@@ -123,7 +168,7 @@ def request(state_dir: Path, req: dict[str, Any], timeout: float = 2.0) -> dict[
             if not chunk:
                 break
             data += chunk
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise DaemonNotRunning(f"daemon not running (no socket at {path}); {hint}") from None
     except (ConnectionRefusedError, TimeoutError, OSError) as e:
         raise DaemonNotRunning(f"daemon not answering at {path} ({e}); {hint}") from None
@@ -136,3 +181,14 @@ def request(state_dir: Path, req: dict[str, Any], timeout: float = 2.0) -> dict[
     if not isinstance(reply, dict):
         raise DaemonNotRunning(f"daemon at {path} sent an unexpected reply; {hint}")
     return reply
+
+
+def _check_peer(s: socket.socket, path: Path) -> None:
+    """Raise Refused unless the process at the other end runs as us (Linux: SO_PEERCRED; elsewhere the
+    0700 run dir of our own, checked before connecting, has to do)."""
+    if not sys.platform.startswith("linux"):
+        return
+    _, uid, _ = struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    if uid != os.geteuid():
+        raise Refused(path, "foreign", f"is served by uid {uid}, not by this user (uid {os.geteuid()}); that "
+                                       "is not our daemon: remove the socket and start memory-syncd again")

@@ -35,10 +35,10 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from memory_syncd import control, nightly
+from memory_syncd import control, nightly, safeio
 from memory_syncd.config import parse_clock
 from memory_syncd.engine import Engine, Req
-from memory_syncd.errors import AlreadyRunning, MemorySyncError
+from memory_syncd.errors import AlreadyRunning, MemorySyncError, Refused
 from memory_syncd.statefile import private_dir
 from memory_syncd.target import Target
 from memory_syncd.watch import Watch, Watcher
@@ -91,9 +91,18 @@ class InstanceLock:
 
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / "daemon.lock"
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        # No O_TRUNC, no following a link: a planted link must not make us overwrite its target.
         try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK,
+                              0o600)
+        except OSError as e:
+            raise safeio.refusal(self.path, e) from e
+        try:
+            safeio.check_file(self.path, os.fstat(self.fd), limit=4096, private=True)
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except Refused:
+            os.close(self.fd)
+            raise
         except BlockingIOError:
             pid = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(self.fd)

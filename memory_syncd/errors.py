@@ -69,6 +69,7 @@ class Refused(MemorySyncError):
         assert reason in self.REASONS, reason
         self.path = Path(path)
         self.reason = reason
+        self.detail = detail
         super().__init__(f"{path}: {detail}")
 
 

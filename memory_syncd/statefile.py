@@ -3,16 +3,28 @@
 Everything kept here is derived (caches, checkpoints, summary records) and holds no transcript text, so
 losing it costs time, never data. Writes are temp file + fsync + rename + directory fsync, so a crash
 leaves either the old or the new file, never a torn one.
+
+Trust: the state dir decides what reaches memory files (summary records) and who answers `status` (the
+control socket), so only a dir of our own is used. `private_dir` refuses (`Refused`, exit 78) a path that is
+a symlink, not a dir, owned by another user, or writable by group or others; our own dir that others may
+only read is tightened to 0700. `read_json` reads only regular files of our own that others cannot read or
+write; anything else reads as missing (logged), as a corrupt cache does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from memory_syncd import safeio
+from memory_syncd.errors import Refused
 
 try:  # a dependency; the fallback only keeps a broken install working (and slower)
     import orjson
@@ -27,23 +39,76 @@ except ImportError:  # pragma: no cover
     def _dumps(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
+log = logging.getLogger(__name__)
+
+MAX_STATE_FILE = 512 * 1024 * 1024  # caches of years of history stay far below this
+
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and parents) if needed and tighten it to 0700; never refuse over its old mode."""
-    path.mkdir(parents=True, exist_ok=True)
-    if (path.stat().st_mode & 0o777) != 0o700:
-        # Not ours to change (a dir owned by someone else, given on purpose): carry on, never refuse.
-        with contextlib.suppress(PermissionError):
-            os.chmod(path, 0o700)
+    """Create `path` (mode 0700; missing parents as usual) if needed, or check the dir that is there, and
+    tighten it to 0700. Raise Refused when it is a symlink, not a dir, not ours, or writable by others."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):  # someone else's mkdir won the race: checked below
+                os.mkdir(path, 0o700)
+            st = os.lstat(path)
+        except OSError as e:
+            raise _unusable(path, e) from e
+    except OSError as e:
+        raise _unusable(path, e) from e
+    check_dir(path, st)
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
     return path
 
 
+def check_dir(path: Path, st: os.stat_result | None = None) -> None:
+    """Raise Refused unless `path` (lstat `st`) is a real dir, ours, and not writable by group or others.
+    A missing `path` passes: `private_dir` creates it."""
+    if st is None:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise _unusable(path, e) from e
+    if stat.S_ISLNK(st.st_mode):
+        raise Refused(path, "symlink", "is a symbolic link; memory-syncd only uses a real state dir of its "
+                                       "own: remove the link or point --state-dir at the real dir")
+    if not stat.S_ISDIR(st.st_mode):
+        raise Refused(path, "not_dir", f"is {safeio.kind(st.st_mode)}, not a directory; move it away or "
+                                       "choose another --state-dir")
+    safeio.check_private(path, st, writable_only=True)
+
+
+def _unusable(path: Path, e: OSError) -> Refused:
+    if e.errno in (errno.ENOTDIR, errno.EEXIST):
+        return Refused(path, "not_dir", "cannot be a directory: a file is in the way at or above it; move it "
+                                        "away or choose another --state-dir")
+    return Refused(path, "unreadable", f"cannot be used: {e.strerror}")
+
+
 def read_json(path: Path) -> Any:
-    """The JSON in `path`, or None if it is missing or unreadable (a derived file can always be rebuilt)."""
+    """The JSON in `path`, or None if it is missing, unreadable or not to be trusted (a symlink, not a
+    regular file, not ours, open to others): a derived file can always be rebuilt."""
     try:
-        with open(path, "rb") as f:
-            return _loads(f.read())
-    except (OSError, ValueError):  # JSONDecodeError is a ValueError in both
+        data = safeio.read(path, limit=MAX_STATE_FILE, private=True)
+    except Refused as e:
+        if e.reason != "unreadable":
+            log.warning("ignoring state file %s", e)
+        return None
+    if data is None:
+        return None
+    try:
+        return _loads(data)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError in both
         return None
 
 

@@ -3,20 +3,25 @@ and files, so every command and the daemon agree on it.
 
 Time-zone precedence: `--timezone` / `$MEMORY_SYNCD_TIMEZONE` / config `timezone` (already merged by
 `config.load`), else OpenClaw's `agents.defaults.userTimezone`, else the system zone (`$TZ` respected).
+A zone that does not exist and a $TZ file that is no zone file are ConfigErrors (exit 78), as is a state dir
+that is not a real dir of our own (statefile.check_dir), so a service manager does not restart into them.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from memory_syncd.config import Config
+from memory_syncd import safeio
+from memory_syncd.config import Config, shown
 from memory_syncd.discover import discover, select, state_roots
-from memory_syncd.errors import SourceError, UsageError
+from memory_syncd.errors import ConfigError, Refused, SourceError, UsageError
 from memory_syncd.sources import SQLITE_NAME, Agent
+from memory_syncd.statefile import check_dir
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,9 @@ def resolve(cfg: Config, env: Mapping[str, str], *, sessions_dir: Path | None = 
                               "--sessions-dir DIR --memory-dir DIR)")
         agents = select(found, cfg.agents, memory_dir, allow_missing=wait_for_sources)
     zone = resolve_zone(cfg.timezone or next((a.timezone for a in agents if a.timezone), ""), env)
-    return Target(cfg, tuple(agents), zone, cfg.resolved_state_dir(env))
+    state_dir = cfg.resolved_state_dir(env)
+    check_dir(state_dir)  # someone else's dir, or a link, is refused before anything is read from it
+    return Target(cfg, tuple(agents), zone, state_dir)
 
 
 def _openclaw_zone(env: Mapping[str, str], cfg: Config) -> str:
@@ -74,20 +81,24 @@ def _default_root_text(env: Mapping[str, str], cfg: Config) -> str:
 
 
 def resolve_zone(name: str, env: Mapping[str, str]) -> ZoneInfo:
-    """The named zone, else the system zone: $TZ, /etc/localtime, tzlocal, UTC — in that order."""
+    """The named zone, else the system zone: $TZ, /etc/localtime, tzlocal, UTC — in that order.
+
+    Raise ConfigError (exit 78) for a `name` that is no zone (it comes from OpenClaw's userTimezone: ours
+    is checked by config.load) and for a $TZ that names a file which is not a zone file."""
     if name:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError) as e:
-            raise UsageError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from e
+            raise ConfigError(None, [f"unknown zone {shown(name)}; fix it in openclaw.json, or set `timezone` "
+                                     "in memory-syncd's config (or --timezone) to an IANA name such as "
+                                     "Europe/Berlin"], what="OpenClaw's agents.defaults.userTimezone") from e
     tz = env.get("TZ", "").lstrip(":")
     if tz:
         try:
             return ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            if os.path.isabs(tz) and os.path.exists(tz):
-                with open(tz, "rb") as f:
-                    return ZoneInfo.from_file(f, key=_zone_key(tz) or "localtime")
+            if os.path.isabs(tz) and os.path.lexists(tz):
+                return _zone_file(tz)
     key = _zone_key("/etc/localtime")
     if key:
         try:
@@ -103,6 +114,18 @@ def resolve_zone(name: str, env: Mapping[str, str]) -> ZoneInfo:
     except Exception:
         pass
     return ZoneInfo("UTC")
+
+
+def _zone_file(tz: str) -> ZoneInfo:
+    fix = "set TZ to a zone name such as Europe/Berlin, or unset it"
+    try:
+        data = safeio.read(tz, limit=1 << 20, follow=True)  # a FIFO or device here must not hang us
+    except Refused as e:
+        raise ConfigError(None, [f"{e.detail.split(';')[0]}; {fix}"], what=f"TZ={tz}") from None
+    try:
+        return ZoneInfo.from_file(io.BytesIO(data or b""), key=_zone_key(tz) or "localtime")
+    except (ValueError, OSError, IndexError) as e:
+        raise ConfigError(None, [f"not a time zone file; {fix}"], what=f"TZ={tz}") from e
 
 
 def _zone_key(path: str) -> str:

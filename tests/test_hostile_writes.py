@@ -25,6 +25,7 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     demo = tmp_path / "demo"
     shutil.copytree(ROOT / "examples" / "openclaw", demo)
     monkeypatch.setenv("OPENCLAW_STATE_DIR", str(demo))
+    monkeypatch.setenv("OPENCLAW_HOME", str(demo))  # the demo's relative workspaces are resolved against it
     return demo
 
 
