@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from xml.sax.saxutils import escape as xml_escape
 
-from memory_syncd import statefile
+from memory_syncd import safeio, statefile
 from memory_syncd.errors import MemorySyncError, UsageError
 
 Kind = Literal["systemd", "launchd"]
@@ -213,11 +213,8 @@ def uninstall(kind: Kind, *, home: Path, stop: bool = True, run: Runner = subpro
 def write_atomic(path: Path, text: str) -> bool:
     """Replace `path` with `text` (mode 0644) atomically, creating parent dirs. Return False if unchanged."""
     data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
+    if safeio.read(path, limit=1 << 20, follow=True) == data:  # a FIFO or device there is refused, not read
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
     # Service files are not secret, and launchd refuses a plist that is group- or world-writable.
     statefile.write_bytes(path, data, mode=0o644)

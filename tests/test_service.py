@@ -532,3 +532,13 @@ def test_uninstall_without_stop_only_removes(kind: service.Kind, exe: list[str],
     run = FakeRun()
     service.uninstall(kind, home=home, stop=False, run=run)
     assert run.calls == [] and not service.target_path(kind, home).exists()
+
+
+def test_a_fifo_in_place_of_the_unit_file_is_refused_not_read(tmp_path: Path) -> None:
+    from memory_syncd.errors import Refused
+    from memory_syncd.service import write_atomic
+
+    unit = tmp_path / "memory-syncd.service"
+    os.mkfifo(unit)
+    with pytest.raises(Refused, match="FIFO"):
+        write_atomic(unit, "[Unit]\n")
