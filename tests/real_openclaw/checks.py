@@ -1,0 +1,56 @@
+"""Assertions shared by the real-OpenClaw test modules: memory-syncd's output against the independent read.
+
+Owns the comparisons and their failure messages: compare's per-day counts against `store_truth`, every
+answer's token in the managed block of its day, backfill's reported counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from store_truth import Msg, day_of
+from syncd_runner import day_blocks
+
+
+def compare_days(doc: Any, agent: str = "main") -> dict[str, int]:
+    """compare --json -> {day: messages} for one agent."""
+    assert isinstance(doc, dict) and isinstance(doc.get("days"), list), f"compare --json gave {doc!r}"
+    return {str(d["date"]): int(d["messages"]) for d in doc["days"] if d.get("agent") == agent}
+
+
+def assert_counts(got: dict[str, int], want: dict[str, int], what: str, extra: str = "") -> None:
+    if got == want:
+        return
+    days = sorted(set(got) | set(want))
+    lines = [f"  {d}: memory-syncd {got.get(d, 0)}, store {want.get(d, 0)}" for d in days
+             if got.get(d, 0) != want.get(d, 0)]
+    raise AssertionError(f"{what}: memory-syncd's per-day message counts differ from an independent read of the "
+                         f"store\n" + "\n".join(lines) + (f"\n{extra}" if extra else ""))
+
+
+def answer(msgs: Iterable[Msg], token: str) -> Msg:
+    """The one assistant message whose text contains `token`."""
+    found = [m for m in msgs if m.role == "assistant" and token in m.text]
+    assert len(found) == 1, f"expected one assistant message with {token!r} in the store, found {len(found)}"
+    return found[0]
+
+
+def assert_answers_in_blocks(memory_dir: Path, msgs: list[Msg], tokens: Iterable[str], what: str) -> None:
+    """Each token's answer is in the managed block of its day's memory file."""
+    blocks = day_blocks(memory_dir)
+    missing = []
+    for token in tokens:
+        day = day_of(answer(msgs, token).ts_ms).isoformat()
+        if token not in blocks.get(day, ""):
+            state = "no managed block" if not blocks.get(day) else f"block of {len(blocks[day])} chars"
+            missing.append(f"  {token!r} (answer of {day}; memory/{day}.md: {state})")
+    if missing:
+        sample = next(iter(blocks.values()), "")[:1500]
+        raise AssertionError(f"{what}: answers missing from their day's memory block:\n" + "\n".join(missing)
+                             + f"\nblock starts:\n{sample}")
+
+
+def backfill_counts(results: list[Any]) -> dict[str, int]:
+    return {str(r["date"]): int(r["messages"]) for r in results}
