@@ -23,7 +23,6 @@ Invariants:
   - after `attempts` rounds we give up with WriteConflict, first appending any carried bytes at the end
     (their order may be off; nothing is lost).
 * A crash leaves `.<name>.memory-syncd.<pid>.<hex>.tmp` files; memfile.sweep clears them without loss.
-
 The windows that remain are listed in memfile's module doc, next to the API they limit.
 """
 
@@ -201,8 +200,7 @@ class _Replace:
         if got.startswith(seen.data):
             self.carry = got[len(seen.data):]
         else:
-            # Rewritten whole by someone else: their bytes are the base now. `carried` came from a file they
-            # never saw, so it still has to go in.
+            # Rewritten whole: their bytes are the base now; `carried` (from a file they never saw) still goes in.
             self.base, self.carry = got, carried
         return False
 
@@ -249,11 +247,8 @@ class _Replace:
             return False
         st = os.stat(tmp, dir_fd=self.dfd, follow_symlinks=False)
         if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino):
-            fd = os.open(tmp, _OPEN_READ, dir_fd=self.dfd)
-            try:
-                extra = safeio.read_all(fd)[len(want):]  # appended to ours in the microseconds it was visible
-            finally:
-                os.close(fd)
+            # what was appended to ours in the microseconds it was visible
+            extra = (safeio.read(tmp, limit=2 * self.policy.max_bytes, dir_fd=self.dfd) or b"")[len(want):]
             if extra:
                 _append(self.dfd, self.name, extra)
         else:
