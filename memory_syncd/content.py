@@ -192,6 +192,10 @@ class _Open:
     calls: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    spoke: bool = False  # a turn that is never quoted said something
+
+
+_UNQUOTED = (Prompt.CRON, Prompt.COMMAND, Prompt.SYSTEM)
 
 
 class _Day:
@@ -275,6 +279,9 @@ class _Day:
                 names.append(short)
         turn = self.open.get(session)
         text = noise.answer_text(text_of(msg.get("content")), heartbeat=turn is not None and turn.kind == "heartbeat")
+        if turn is not None and turn.kind in _UNQUOTED:  # only whether it said anything matters
+            turn.spoke = turn.spoke or bool(text)
+            return
         answer = redact(text) if text else ""
         if msg.get("provider") == "openclaw" and msg.get("model") == "delivery-mirror":
             if answer and answer not in self.said:  # a scheduled run's report, later: its own turn
@@ -312,7 +319,7 @@ class _Day:
             if t.answers:  # what it delivered is kept; its tools (reading HEARTBEAT.md …) are not
                 self._emit(Turn(t.ts, session, "", tuple(t.answers), (), "heartbeat"))
         elif t.kind == Prompt.CRON:
-            outcome = "ok" if t.answers else f"failed: {t.failed[-1]}" if t.failed else "silent"
+            outcome = "ok" if t.spoke else f"failed: {t.failed[-1]}" if t.failed else "silent"
             self.jobs.setdefault(t.job, []).append((t.ts, outcome))
         elif (t.kind == Prompt.CHAT and (t.request or t.answers)) or (t.kind == Prompt.INTERNAL and t.answers):
             names = [self._note_tool(name, args) for name, args in t.calls]

@@ -25,6 +25,8 @@ _IDENTIFIER = re.compile(r"\d|\w[_/.:#]\w|[a-z][A-Z]|\w-\w+-\w")
 _COMMON = ("Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
            "August September October November December I I'm I'll I've OK Done Yes No")
 _COMMON_NAMES = frozenset(_COMMON.split())
+_DIGITS = re.compile(r"\d+")
+_NON_WORD = re.compile(r"[^\w]+")
 _LIST_MARK = re.compile(r"^(?:[-*•>]|\d+[.)])\s+")
 _WORDS = re.compile(r"[\s，。：；！？、（）「」]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\s+(?=- )")
@@ -113,8 +115,8 @@ def clip(parts: Sequence[tuple[str, float]], full: str, cap: int) -> str:
 
 def near_key(text: str) -> str:
     """What makes two lines the same line: case, digits, punctuation and spacing left out."""
-    t = re.sub(r"\d+", "0", text.lower())
-    return " ".join(re.sub(r"[^\w]+", " ", t).split())[:200]
+    t = _DIGITS.sub("0", text[:320].lower())  # the key keeps 200 characters: the rest is not read
+    return " ".join(_NON_WORD.sub(" ", t).split())[:200]
 
 
 class Seen:
@@ -135,6 +137,11 @@ class Seen:
         self.heads.setdefault(key[:24], []).append(key)
         self.tails.setdefault(key[-24:], []).append(key)
         return key, True
+
+
+def may_decide(text: str) -> bool:
+    """Whether `text` has a word that a decision, plan or result needs (a cheap test before `statement`)."""
+    return _DECISION.search(text.lower()) is not None
 
 
 def statement(sentence: str) -> str:

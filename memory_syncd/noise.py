@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from memory_syncd.parse import DREAMING_PREFIX
+
 HEARTBEAT_TOKEN = "HEARTBEAT_OK"
 ACK_MAX_CHARS = 300
 FAILED_PLACEHOLDER = "[assistant turn failed before producing content]"
@@ -128,6 +130,8 @@ _CRON = re.compile(r"^\[cron:([^\s\]]+)(?: ([^\]\n]*))?\]\s*")
 
 def strip_user(text: str) -> tuple[str, tuple[str, ...]]:
     """User text without OpenClaw's additions, and the `System:` events it carried."""
+    if not any(c in text for c in "[<(⟦") and "System" not in text and "\n---" not in text:
+        return text.strip(), ()  # nothing OpenClaw adds can be in it: the common case, kept cheap
     t = _INTERNAL_BLOCK.sub("", text.replace("\r\n", "\n"))
     t = _strip_meta_blocks(t)
     events: list[str] = []
@@ -305,7 +309,6 @@ def event_label(event: str) -> str | None:
 # --- session kinds ---
 
 _CRON_KEY = re.compile(r"^cron:([^:]+)(?::run:[^:]+)?(?::|$)")
-DREAMING_PREFIX = "dreaming-narrative-"
 
 
 def key_kind(key: str) -> tuple[Kind, str] | None:
@@ -329,6 +332,13 @@ def key_kind(key: str) -> tuple[Kind, str] | None:
 def record_kind(obj: dict[str, Any]) -> Kind | None:
     """The session kind a single record reveals: a dreaming run's bootstrap entry or run id, or a cron run's
     session key (on the record, its data, or a user message's provenance)."""
+    kind = obj.get("type")
+    if kind == "message":  # only a user message's provenance can tell
+        msg = _mapping(obj.get("message"))
+        if "provenance" not in msg:
+            return None
+    elif kind not in ("custom", "custom_message") and "runId" not in obj and "sessionKey" not in obj:
+        return None
     data, msg = _mapping(obj.get("data")), _mapping(obj.get("message"))
     prov = _mapping(msg.get("provenance"))
     for value in (obj.get("runId"), obj.get("sessionKey"), data.get("runId"), data.get("sessionKey")):

@@ -25,9 +25,6 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from memory_syncd.noise import DREAMING_PREFIX
-from memory_syncd.redact import redact
-
 try:  # orjson parses the same JSON several times faster; the standard library is the fallback.
     import orjson
 
@@ -40,6 +37,7 @@ MIN_TS_MS = 946_684_800_000  # 2000-01-01
 MAX_TS_MS = 7_258_118_400_000  # 2200-01-01
 
 PSEUDO_MODELS = frozenset({"delivery-mirror", "gateway-injected", "acp-runtime"})
+DREAMING_PREFIX = "dreaming-narrative-"  # the run id of a dreaming run's bootstrap entry
 
 # Hash at most this much from each end of a message's bytes: head and tail (which hold the role,
 # the content's start and end and the timestamp) plus the length identify a message well enough, and
@@ -227,7 +225,10 @@ def _model_name(provider: object, model: object) -> str | None:
 @lru_cache(maxsize=4096)
 def model_label(provider: str, model: str) -> str:
     """`provider/model`, redacted: a token pasted into either field never reaches a cache or a file.
-    Cached because the same few names recur on every assistant message."""
+    Cached because the same few names recur on every assistant message; the redaction patterns are loaded
+    only when a model name is first seen, so that a warm `compare` never pays for them."""
+    from memory_syncd.redact import redact
+
     return redact(f"{provider}/{model}" if provider else model)[:200]
 
 

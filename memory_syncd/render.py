@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from memory_syncd.content import DaySnapshot, SessionInfo, Turn
@@ -28,6 +28,7 @@ from memory_syncd.facts import (
     clip,
     find_mentions,
     is_identifier,
+    may_decide,
     sentences,
     statement,
 )
@@ -158,8 +159,12 @@ def _candidates(turns: Sequence[Turn]) -> list[str]:
     found: dict[str, None] = {}
     for t in turns:
         for answer in t.answers:
+            if not may_decide(answer):  # most answers record nothing: not even cut into sentences
+                continue
             prose = CODE_BLOCK.sub("\n", answer) if "```" in answer else answer
             for line in prose.splitlines():
+                if not may_decide(line):
+                    continue
                 for sentence in sentences(line):
                     s = statement(sentence) if len(sentence) >= 20 else ""
                     if s:
@@ -194,13 +199,25 @@ class _Shown:
     answer: str
     tools: str
     mentions: tuple[str, ...]  # names, numbers and identifiers in the request and the answer
-    sentences: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
-    parts: tuple[tuple[tuple[str, float], ...], tuple[tuple[str, float], ...]] = ((), ())
     weight: float = 0.0  # how much it names that the rest of the day does not
+    worth: Callable[[Sequence[str]], float] = lambda ms: 0.0  # how much a sentence names, by the same measure
+    _parts: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
     def header(self) -> str:
         more = f" +{len(self.times) - 3}" if len(self.times) > 3 else ""
         return ", ".join(self.times[:3]) + more
+
+    def cut(self, text: str, cap: int) -> str:
+        """`text` (its request or answer) in `cap` characters, keeping its most telling sentences. The
+        sentences are weighed the first time it is cut: most exchanges of a busy day never are."""
+        if len(text) <= cap:
+            return text
+        if not self.weight:  # names nothing: no sentence is worth more than another
+            return clip((), text, cap)
+        if text not in self._parts:  # a sentence names what the exchange names and it holds
+            self._parts[text] = tuple((x, self.worth([m for m in self.mentions if m.strip("`") in x]))
+                                      for x in sentences(_prose(text)))
+        return clip(self._parts[text], text, cap)
 
 
 def _shown(snap: DaySnapshot) -> list[_Shown]:
@@ -240,18 +257,16 @@ def _shown(snap: DaySnapshot) -> list[_Shown]:
             said[akey] = s
         out.append(s)
     for s in out:
-        split = tuple(tuple(sentences(_prose(text))) for text in (s.request, s.answer))
-        s.sentences = (split[0], split[1])
-        s.mentions = tuple(dict.fromkeys(m for part in split for sent in part for m in find_mentions(sent)))
+        s.mentions = tuple(dict.fromkeys(find_mentions(_prose(f"{s.request}\n{s.answer}"))))
     spread: Counter[str] = Counter(m for s in out for m in s.mentions)
+    weights = {m: (2.0 if any(c.isdigit() for c in m) else 1.0) / n for m, n in spread.items()}
 
     def worth(ms: Sequence[str]) -> float:
-        return sum((2.0 if any(c.isdigit() for c in m) else 1.0) / spread[m] for m in dict.fromkeys(ms))
+        return sum(weights.get(m, 0.0) for m in set(ms))
 
     for s in out:
         s.weight = worth(s.mentions)
-        s.parts = (tuple((x, worth(find_mentions(x))) for x in s.sentences[0]),
-                   tuple((x, worth(find_mentions(x))) for x in s.sentences[1]))
+        s.worth = worth
     return out
 
 
@@ -261,23 +276,30 @@ def _prose(text: str) -> str:
 
 def _exchanges(turns: list[_Shown], room: int) -> str:
     """The key exchanges in `room` bytes: the largest even per-text cap that fits, then even thinning.
-    Sizes that cannot fit, by a lower bound, are passed over without formatting them."""
+    Sizes that cannot fit, by a lower bound, are passed over without formatting them (formatting cuts and
+    weighs sentences)."""
     if not turns:
         return ""
     cap = 1200
     while cap > _MIN_CAP and _least(turns, cap) > room:
         cap = _smaller(cap)
-    text = _format(turns, cap)
-    while len(text.encode()) > room and cap > _MIN_CAP:
-        cap = _smaller(cap)
+    text = ""
+    if _least(turns, cap) <= room:
         text = _format(turns, cap)
+        while len(text.encode()) > room and cap > _MIN_CAP:
+            cap = _smaller(cap)
+            text = _format(turns, cap)
+        if len(text.encode()) <= room:
+            return text
     kept = turns
-    while len(text.encode()) > room and len(kept) > 1:
+    while len(kept) > 1:
         kept = _thin(kept, max(1, int(len(kept) * 0.8)))
         while len(kept) > 1 and _least(kept, cap) > room:
             kept = _thin(kept, max(1, int(len(kept) * 0.8)))
         text = _format(kept, cap, len(turns) - len(kept))
-    return text
+        if len(text.encode()) <= room:
+            break
+    return text or _format(kept, cap, len(turns) - len(kept))
 
 
 def _smaller(cap: int) -> int:
@@ -303,7 +325,7 @@ def _thin(turns: list[_Shown], keep: int) -> list[_Shown]:
 def _format(turns: list[_Shown], cap: int, omitted: int = 0) -> str:
     out = ["### Key exchanges", ""]
     for t in turns:
-        request, answer = clip(t.parts[0], t.request, cap), clip(t.parts[1], t.answer, cap)
+        request, answer = t.cut(t.request, cap), t.cut(t.answer, cap)
         if t.label == "asked":
             out.append(f"- **{t.header()} asked:** {request}")
             if answer:
