@@ -143,7 +143,11 @@ class Daemon:
     def run(self) -> int:
         self._install_signals()  # first: an early SIGHUP's default action would kill us
         limit_malloc_arenas()
-        state = private_dir(self.target.state_dir)
+        try:
+            state = private_dir(self.target.state_dir)
+        except OSError as e:  # the daemon cannot do without it: a configuration problem, not a crash
+            raise Refused(self.target.state_dir, "unreadable", f"cannot be created: {e.strerror or e}; fix that "
+                                                                 "or choose another --state-dir") from e
         lock = InstanceLock(state)
         server = None
         try:

@@ -14,7 +14,6 @@ write; anything else reads as missing (logged), as a corrupt cache does.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import stat
@@ -46,19 +45,15 @@ MAX_STATE_FILE = 512 * 1024 * 1024  # caches of years of history stay far below 
 
 def private_dir(path: Path) -> Path:
     """Create `path` (mode 0700; missing parents as usual) if needed, or check the dir that is there, and
-    tighten it to 0700. Raise Refused when it is a symlink, not a dir, not ours, or writable by others."""
+    tighten it to 0700. Raise Refused when it is a symlink, not a dir, not ours, or writable by others, and
+    OSError when it cannot be created (callers for whom the state dir is optional carry on without it)."""
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError):  # someone else's mkdir won the race: checked below
-                os.mkdir(path, 0o700)
-            st = os.lstat(path)
-        except OSError as e:
-            raise _unusable(path, e) from e
-    except OSError as e:
-        raise _unusable(path, e) from e
+    except FileNotFoundError:  # other OSErrors (a file in the way above it, EACCES) reach the caller as they are
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # someone else's mkdir won the race: checked below
+            os.mkdir(path, 0o700)
+        st = os.lstat(path)
     check_dir(path, st)
     if stat.S_IMODE(st.st_mode) != 0o700:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -75,10 +70,8 @@ def check_dir(path: Path, st: os.stat_result | None = None) -> None:
     if st is None:
         try:
             st = os.lstat(path)
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            raise _unusable(path, e) from e
+        except OSError:  # missing, a file above it, no access: nothing there to trust or distrust, and
+            return  # creating or using it fails with an OSError of its own
     if stat.S_ISLNK(st.st_mode):
         raise Refused(path, "symlink", "is a symbolic link; memory-syncd only uses a real state dir of its "
                                        "own: remove the link or point --state-dir at the real dir")
@@ -86,13 +79,6 @@ def check_dir(path: Path, st: os.stat_result | None = None) -> None:
         raise Refused(path, "not_dir", f"is {safeio.kind(st.st_mode)}, not a directory; move it away or "
                                        "choose another --state-dir")
     safeio.check_private(path, st, writable_only=True)
-
-
-def _unusable(path: Path, e: OSError) -> Refused:
-    if e.errno in (errno.ENOTDIR, errno.EEXIST):
-        return Refused(path, "not_dir", "cannot be a directory: a file is in the way at or above it; move it "
-                                        "away or choose another --state-dir")
-    return Refused(path, "unreadable", f"cannot be used: {e.strerror}")
 
 
 def read_json(path: Path) -> Any:

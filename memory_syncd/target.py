@@ -55,7 +55,11 @@ def resolve(cfg: Config, env: Mapping[str, str], *, sessions_dir: Path | None = 
         agents = select(found, cfg.agents, memory_dir, allow_missing=wait_for_sources)
     zone = resolve_zone(cfg.timezone or next((a.timezone for a in agents if a.timezone), ""), env)
     state_dir = cfg.resolved_state_dir(env)
-    check_dir(state_dir)  # someone else's dir, or a link, is refused before anything is read from it
+    try:
+        check_dir(state_dir)
+    except Refused as e:  # someone else's dir, or a link, is refused before anything is read from it;
+        if e.reason in ("symlink", "foreign", "exposed"):  # one we cannot use only costs the caches
+            raise
     return Target(cfg, tuple(agents), zone, state_dir)
 
 

@@ -103,6 +103,12 @@ def test_a_state_dir_that_is_a_file_exits_78(d: Harness) -> None:
     assert r.returncode == 78 and str(d.state) in one_line(r.stderr)
 
 
+def test_a_state_dir_below_a_file_exits_78(d: Harness, tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("")
+    r = run_daemon(d, "--state-dir", str(tmp_path / "blocker" / "state"))
+    assert r.returncode == 78 and "blocker" in one_line(r.stderr) and "--state-dir" in r.stderr
+
+
 def test_a_control_socket_dir_that_is_a_file_exits_78(d: Harness) -> None:
     d.state.mkdir(mode=0o700)
     (d.state / "run").write_text("not a dir")
