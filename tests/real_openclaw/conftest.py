@@ -21,9 +21,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_openclaw: drives the real OpenClaw CLI installed from npm")
 
 
+def _set(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
 def openclaw_required() -> bool:
-    flag = os.environ.get("MEMORY_SYNCD_REQUIRE_OPENCLAW", "").strip().lower()
-    return flag not in ("", "0", "false", "no") or bool(os.environ.get("CI", "").strip())
+    return _set("MEMORY_SYNCD_REQUIRE_OPENCLAW") or _set("CI")
 
 
 @pytest.fixture(scope="session")
