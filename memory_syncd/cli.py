@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from memory_syncd import __version__, config, present, sync
-from memory_syncd.errors import EXIT_STATUSES, MemorySyncError, UsageError
+from memory_syncd.errors import MemorySyncError, UsageError
 from memory_syncd.target import Target, resolve
 
 if TYPE_CHECKING:
@@ -50,9 +50,9 @@ def common_options(f: F) -> F:
 
 def load_target(kw: dict[str, Any], *, wait: bool = False) -> Target:
     """Config and agents from the common options (removed from `kw`)."""
-    for agent in kw["agents"]:
-        if not config.AGENT_ID.match(agent):
-            raise UsageError(f"--agent {config.shown(agent)}: not an agent id ({config.AGENT_ID_RULE})")
+    bad = [a for a in kw["agents"] if not config.AGENT_ID.match(a)]
+    if bad:
+        raise UsageError(f"--agent {config.shown(bad[0])}: not an agent id ({config.AGENT_ID_RULE})")
     overrides = {
         "timezone": kw.pop("timezone"),
         "state_dir": str(kw["state_dir"]) if kw.get("state_dir") else None,
@@ -87,10 +87,7 @@ def print_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-EPILOG = "\b\nExit statuses:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_STATUSES.items())
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=present.exit_statuses())
 @click.version_option(__version__, prog_name="memory-syncd")
 @click.option("-v", "--verbose", is_flag=True, help="Log what is being done to stderr.")
 def cli(verbose: bool) -> None:

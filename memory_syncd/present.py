@@ -74,3 +74,10 @@ def status(s: Mapping[str, Any]) -> str:
     if shown:
         lines.append("next: " + ", ".join(shown))
     return "\n".join(lines)
+
+
+def exit_statuses() -> str:
+    """The exit-status table for `--help` (Click keeps a paragraph that starts with \\b as it is)."""
+    from memory_syncd.errors import EXIT_STATUSES
+
+    return "\b\nExit statuses:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_STATUSES.items())

@@ -198,3 +198,13 @@ def test_unreadable_store_is_reported_and_the_run_goes_on(openclaw_home: Path, t
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["days"]) == 3
     assert "cannot read SQLite store" in done.stderr
+
+
+def test_help_lists_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    from memory_syncd.errors import EXIT_STATUSES
+
+    main(["--help"])
+    out = capsys.readouterr().out
+    assert "Exit statuses:" in out
+    for code, text in EXIT_STATUSES.items():
+        assert f"{code:>3}  {text}" in out
