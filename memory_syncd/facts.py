@@ -25,8 +25,7 @@ _IDENTIFIER = re.compile(r"\d|\w[_/.:#]\w|[a-z][A-Z]|\w-\w+-\w")
 _COMMON = ("Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
            "August September October November December I I'm I'll I've OK Done Yes No")
 _COMMON_NAMES = frozenset(_COMMON.split())
-_DIGITS = re.compile(r"\d+")
-_NON_WORD = re.compile(r"[^\w]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 _LIST_MARK = re.compile(r"^(?:[-*•>]|\d+[.)])\s+")
 _WORDS = re.compile(r"[\s，。：；！？、（）「」]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\s+(?=- )")
@@ -115,8 +114,7 @@ def clip(parts: Sequence[tuple[str, float]], full: str, cap: int) -> str:
 
 def near_key(text: str) -> str:
     """What makes two lines the same line: case, digits, punctuation and spacing left out."""
-    t = _DIGITS.sub("0", text[:320].lower())  # the key keeps 200 characters: the rest is not read
-    return " ".join(_NON_WORD.sub(" ", t).split())[:200]
+    return " ".join(_LETTERS.findall(text[:320].lower()))[:200]  # the key keeps 200: the rest is not read
 
 
 class Seen:

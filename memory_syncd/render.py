@@ -159,11 +159,9 @@ def _candidates(turns: Sequence[Turn]) -> list[str]:
     found: dict[str, None] = {}
     for t in turns:
         for answer in t.answers:
-            if not may_decide(answer):  # most answers record nothing: not even cut into sentences
-                continue
             prose = CODE_BLOCK.sub("\n", answer) if "```" in answer else answer
             for line in prose.splitlines():
-                if not may_decide(line):
+                if not may_decide(line):  # most lines record nothing: not even cut into sentences
                     continue
                 for sentence in sentences(line):
                     s = statement(sentence) if len(sentence) >= 20 else ""
