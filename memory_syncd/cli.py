@@ -174,7 +174,7 @@ def backfill(today: bool, on: str | None, since: str | None, until: str | None, 
     target = load_target(kw)
     send = llm_sender(target) if summarize and not dry_run else None
     indexes = sync.index_agents(target, save=not dry_run, progress=progress_printer())
-    with progress_bar() as bar:
+    with present.progress_bar() as bar:
         results = run_backfill(target, indexes, sel, today=today_in(target), dry_run=dry_run,
                                send=send, progress=bar)
     if as_json:
@@ -190,29 +190,6 @@ def llm_sender(target: Target) -> Send:
     from memory_syncd.summarize import anthropic_sender
 
     return anthropic_sender(target.cfg.llm)
-
-
-class progress_bar:
-    """A Click progress bar on a terminal; silence elsewhere (pipes, CI, --json)."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    def __enter__(self) -> Callable[[int, int, str], None] | None:
-        if not sys.stderr.isatty():
-            return None
-        return self.update
-
-    def update(self, done: int, total: int, label: str) -> None:
-        if self._bar is None and total:
-            self._bar = click.progressbar(length=total, label="writing", file=sys.stderr)
-            self._bar.__enter__()
-        if self._bar is not None:
-            self._bar.update(done - self._bar.pos)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
 
 
 @cli.command("summarize")
@@ -306,6 +283,28 @@ def status(as_json: bool, **kw: Any) -> None:
         print_json(reply)
     else:
         click.echo(present.status(reply))
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def doctor(as_json: bool, **kw: Any) -> None:
+    """Check the install and say what needs fixing, one line each; exit 1 if anything must be fixed.
+
+    Example: memory-syncd doctor --json
+    """
+    from memory_syncd import doctor as checks
+
+    overrides = {"timezone": kw["timezone"], "state_dir": str(kw["state_dir"]) if kw["state_dir"] else None,
+                 "agents": tuple(a.lower() for a in kw["agents"]) or None}
+    cfg = config.load(kw["config_path"], os.environ, overrides)
+    report = checks.run(os.environ, cfg, timezone_flag=kw["timezone"], sessions_dir=kw["sessions_dir"],
+                        memory_dir=kw["memory_dir"])
+    if as_json:
+        print_json(checks.to_json(report))
+    else:
+        click.echo(checks.render_text(report))
+    sys.exit(report.exit_code)
 
 
 @cli.group()

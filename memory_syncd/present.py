@@ -6,8 +6,11 @@ SKILL.md show is produced in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import click
 
 if TYPE_CHECKING:  # only types: `compare` must not pay for importing the write side
     from memory_syncd.backfill import DayResult
@@ -81,3 +84,26 @@ def exit_statuses() -> str:
     from memory_syncd.errors import EXIT_STATUSES
 
     return "\b\nExit statuses:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_STATUSES.items())
+
+
+class progress_bar:
+    """A Click progress bar on a terminal; silence elsewhere (pipes, CI, --json)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[int, int, str], None] | None:
+        if not sys.stderr.isatty():
+            return None
+        return self.update
+
+    def update(self, done: int, total: int, label: str) -> None:
+        if self._bar is None and total:
+            self._bar = click.progressbar(length=total, label="writing", file=sys.stderr)
+            self._bar.__enter__()
+        if self._bar is not None:
+            self._bar.update(done - self._bar.pos)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
