@@ -37,7 +37,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from memory_syncd import control, nightly, safeio
 from memory_syncd.config import parse_clock
-from memory_syncd.engine import Engine, Req
+from memory_syncd.engine import NEW_AGENTS, Engine, Req
 from memory_syncd.errors import AlreadyRunning, MemorySyncError, Refused
 from memory_syncd.statefile import private_dir
 from memory_syncd.target import Target
@@ -331,6 +331,9 @@ class Daemon:
             jobs = {}
         watch = [[idx.agent.id, str(p)] for idx in list(self.engine.indexes.values())
                  for p in (idx.agent.sessions_dir, idx.agent.sqlite.parent if idx.agent.sqlite else None) if p]
+        # A state dir's agents/ (or the state dir, before OpenClaw made agents/): a new agent is read at once.
+        watch += [[NEW_AGENTS, str(root / "agents" if (root / "agents").is_dir() else root)]
+                  for root in list(self.engine.roots)]
         return {"summary": "on" if self.nightly.send is not None else f"off: {self.nightly.off}",
                 "last_summary": self.nightly.last, "watch_mode": self.watcher.mode,
                 "watch_note": self.watcher.reason or None,

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from memory_syncd import backfill, memfile, statefile, sync
-from memory_syncd.discover import discover
+from memory_syncd.discover import discover, state_roots
 from memory_syncd.errors import MemorySyncError
 from memory_syncd.ingest import AgentIndex
 from memory_syncd.parse import DayClock
@@ -58,6 +58,9 @@ def release_memory() -> None:
 EVENT_GRACE = 1.0  # seconds an event may trail the write it announces before we call it missed
 
 
+NEW_AGENTS = ""  # the `agent` of a "changed" request from a watched state dir (not from one agent's dirs)
+
+
 @dataclass(frozen=True)
 class Req:
     kind: str  # changed, rescan, flush, finalize, stop, call
@@ -72,6 +75,7 @@ class Engine:
         self.discovering = discovering  # agents come from discovery (so new ones may appear)
         self.queue: queue.Queue[Req] = queue.Queue()
         self.indexes: dict[str, AgentIndex] = {}
+        self.roots: list[Path] = []  # OpenClaw state dirs found by discovery: watched for new agents
         self.clock = DayClock(target.zone)
         self.started_at = time.time()
         self.caught_up = False
@@ -160,6 +164,8 @@ class Engine:
             self._suspects.pop(agent, None)
         if any(r.kind == "rescan" for r in batch):
             self._guard(lambda: self._ingest(None, reconcile=True))
+        elif NEW_AGENTS in changed:  # something appeared in a state dir's agents/: look for new agents now
+            self._guard(lambda: self._ingest(None, reconcile=False))
         elif changed:
             self._guard(lambda: self._ingest(changed, reconcile=False))
         for r in batch:
@@ -198,6 +204,7 @@ class Engine:
         """The agent indexes; with `rediscover`, first look for agents that appeared (this re-reads
         `openclaw.json`, so it runs at start and on the reconcile tick, not on every file event)."""
         if self.discovering and (rediscover or not self.indexes):
+            self.roots = state_roots(os.environ, self.target.cfg.openclaw_state_dir)
             # Filtered, not `select`ed: an agent named with --agent that does not exist yet is waited for
             # (picked up when it appears), not an error on every scan.
             wanted = {w.lower() for w in self.target.cfg.agents}
@@ -322,7 +329,7 @@ class Engine:
             try:
                 statefile.private_dir(path.parent)
                 statefile.write_json(path, idx.to_json())
-            except OSError as e:
+            except (OSError, MemorySyncError) as e:  # MemorySyncError: a refused (replaced) state subdir
                 self.errors += 1
                 self.last_error = f"cannot write checkpoint {path}: {e}"
         self._unsaved = False

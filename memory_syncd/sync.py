@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from memory_syncd import statefile
+from memory_syncd.errors import MemorySyncError
 from memory_syncd.index import transitions_of
 from memory_syncd.ingest import AgentIndex
 from memory_syncd.parse import DayClock
@@ -63,7 +64,7 @@ def index_agents(target: Target, *, use_cache: bool = True, save: bool = True,
             try:
                 statefile.private_dir(path.parent)
                 statefile.write_json(path, idx.to_json())
-            except OSError as e:
+            except (OSError, MemorySyncError) as e:
                 log.warning("cannot save cache %s: %s", path, e)  # costs speed next time, nothing else
         out.append(idx)
     return out

@@ -87,6 +87,25 @@ def test_discovery_agent_appears_later(d: Harness) -> None:
     assert s["agents"] == ["main"] and s["errors"] == 0
 
 
+def test_discovery_new_agent_is_read_from_file_events_not_the_reconcile_scan(d: Harness) -> None:
+    """An agent OpenClaw creates after the daemon started is seen through the watched state dir at once,
+    well before the (here 10-minute) reconcile scan."""
+    root = d.root / "openclaw"
+    root.mkdir()
+    d.write_config(reconcile_seconds=600)
+    m = Messages()
+    d.start(discovery=True)
+    assert d.must_status()["agents"] == []
+    _openclaw(root, ["main"])
+    d.memory = root / "ws" / "memory"
+    append(root / "agents" / "main" / "sessions" / "s1.jsonl", m.header("s1") + m.lines(2))
+    s = d.wait_count(2, timeout=8.0)
+    assert s["agents"] == ["main"] and s["errors"] == 0
+    append(root / "agents" / "main" / "sessions" / "s1.jsonl", m.lines(2))
+    s = d.wait_count(4, timeout=8.0)
+    assert s["missed_events"] == 0
+
+
 def test_discovery_one_agent_vanishing_does_not_stop_the_others(d: Harness) -> None:
     root = d.root / "openclaw"
     _openclaw(root, ["main", "work"])
