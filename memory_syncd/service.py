@@ -100,6 +100,9 @@ def log_path(home: Path) -> Path:
     return home / "Library" / "Logs" / "memory-syncd" / "memory-syncd.log"
 
 
+SHIPPED_EXEC = "%h/.local/bin/memory-syncd run"  # the shipped unit's command: pipx's and uv's default place
+
+
 def render(kind: Kind, *, home: Path, exe: str | Path | Sequence[str], config: Path) -> str:
     """Return the unit (systemd) or plist (launchd) text for this executable and config.
 
@@ -114,7 +117,8 @@ def render(kind: Kind, *, home: Path, exe: str | Path | Sequence[str], config: P
             raise UsageError(f"cannot put {value!r} in a service file: it contains a line break or NUL")
     text = _template(kind)
     if kind == "systemd":
-        return _fill(text, {"@EXEC@": " ".join(map(_systemd_quote, argv)), "@CONFIG@": _systemd_quote(conf)})
+        exec_start = " ".join(map(_systemd_quote, argv)) + " run --config " + _systemd_quote(conf)
+        return _fill(text, {f"ExecStart={SHIPPED_EXEC}": f"ExecStart={exec_start}"})
     exe_xml = "\n    ".join(f"<string>{xml_escape(arg)}</string>" for arg in argv)
     dirs = dict.fromkeys((os.path.dirname(argv[0]), *_LAUNCHD_PATH))  # ordered, without duplicates
     return _fill(

@@ -164,15 +164,20 @@ def render_plist(exe: Sequence[str], config: Path, home: Path) -> dict[str, Any]
 # --- the committed templates ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("template", [UNIT_TEMPLATE, PLIST_TEMPLATE], ids=["unit", "plist"])
-def test_template_placeholders_sit_only_in_values(template: Path) -> None:
-    text = template.read_text()
+def test_plist_template_placeholders_sit_only_in_values() -> None:
+    text = PLIST_TEMPLATE.read_text()
     found = set(re.findall(r"@[A-Z]+@", text))
     assert found <= {"@EXEC@", "@CONFIG@", "@LOGFILE@", "@PATH@"}
     assert {"@EXEC@", "@CONFIG@"} <= found
     for line in text.splitlines():  # a placeholder in a comment would be filled in there too
         if "@" in line:
             assert not line.lstrip().startswith(("#", "<!--")), line
+
+
+def test_shipped_unit_has_no_placeholders_and_one_exec_start_to_replace() -> None:
+    text = UNIT_TEMPLATE.read_text()
+    assert not re.findall(r"@[A-Z]+@", text)
+    assert [ln for ln in text.splitlines() if ln.startswith("ExecStart=")] == [f"ExecStart={service.SHIPPED_EXEC}"]
 
 
 def test_plist_template_is_valid_xml() -> None:
@@ -250,6 +255,17 @@ def test_unit_passes_systemd_analyze_verify(
     unit_file.write_text(render_unit(argv, home / "odd 50%done" / "$USER.toml", home))
     result = _verify(unit_file, tmp_path / "runtime")
     # Unknown or misspelt keys are only warnings with rc 0, hence the check on stderr.
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+
+
+@needs_systemd_analyze
+def test_shipped_unit_file_passes_systemd_analyze_verify_as_it_is(exe: list[str], home: Path,
+                                                                   tmp_path: Path) -> None:
+    """The committed unit runs as copied, for an install in ~/.local/bin (pipx, uv tool)."""
+    local_bin = home / ".local" / "bin"
+    local_bin.mkdir(parents=True)
+    (local_bin / "memory-syncd").symlink_to(exe[0])
+    result = _verify(UNIT_TEMPLATE, tmp_path / "runtime")
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
 
 
