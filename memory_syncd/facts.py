@@ -25,6 +25,7 @@ _IDENTIFIER = re.compile(r"\d|\w[_/.:#]\w|[a-z][A-Z]|\w-\w+-\w")
 _COMMON = ("Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
            "August September October November December I I'm I'll I've OK Done Yes No")
 _COMMON_NAMES = frozenset(_COMMON.split())
+_COMPARED = 16  # a line is compared with at most this many recent lines of each bucket
 _LETTERS = re.compile(r"[^\W\d_]+")
 _LIST_MARK = re.compile(r"^(?:[-*•>]|\d+[.)])\s+")
 _WORDS = re.compile(r"[\s，。：；！？、（）「」]+")
@@ -47,7 +48,10 @@ def find_mentions(text: str) -> list[str]:
         plain = CODE_SPAN.sub(" ", text)
     found += [m for m in _NAME.findall(plain) if m not in _COMMON_NAMES]
     # Words one by one: a regex over the whole text is several times slower than this, as most words repeat.
-    found += filter(None, map(_word, dict.fromkeys(_WORDS.split(plain))))
+    words = plain.split()
+    if not plain.isascii():  # CJK text runs words into its punctuation: split there too
+        words = [w for word in words for w in (_WORDS.split(word) if not word.isascii() else (word,))]
+    found += filter(None, map(_word, dict.fromkeys(words)))
     return found
 
 
@@ -120,20 +124,26 @@ def near_key(text: str) -> str:
 class Seen:
     """Lines already written. `first(text)` is the key of the line `text` equals or nearly equals (90%
     alike once case, digits and punctuation are left out), or a new key if there is none yet. Only lines
-    that share their first or last 24 characters are compared, so a busy day costs no quadratic work."""
+    that share their first or last 24 characters, and most of their words, are compared character by
+    character, so a busy day costs no quadratic work."""
 
     def __init__(self) -> None:
-        self.heads: dict[str, list[str]] = {}
-        self.tails: dict[str, list[str]] = {}
+        self.heads: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        self.tails: dict[str, list[tuple[str, frozenset[str]]]] = {}
 
     def first(self, text: str) -> tuple[str, bool]:
         """(key, whether `text` is new)."""
         key = near_key(text)
-        for other in (*self.heads.get(key[:24], ()), *self.tails.get(key[-24:], ())):
-            if other == key or (len(key) > 40 and difflib.SequenceMatcher(None, key, other).ratio() >= 0.9):
+        words = frozenset(key.split())
+        for other, their in (*self.heads.get(key[:24], ())[-_COMPARED:], *self.tails.get(key[-24:], ())[-_COMPARED:]):
+            if other == key:
                 return other, False
-        self.heads.setdefault(key[:24], []).append(key)
-        self.tails.setdefault(key[-24:], []).append(key)
+            if len(key) > 40 and abs(len(key) - len(other)) <= len(key) // 5 \
+                    and len(words & their) >= 0.8 * len(words | their) \
+                    and difflib.SequenceMatcher(None, key, other, autojunk=False).ratio() >= 0.9:
+                return other, False
+        self.heads.setdefault(key[:24], []).append((key, words))
+        self.tails.setdefault(key[-24:], []).append((key, words))
         return key, True
 
 

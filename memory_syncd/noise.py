@@ -111,8 +111,8 @@ _CHANNELS = ("WebChat", "WhatsApp", "Telegram", "Signal", "Slack", "Discord", "G
              "DingTalk", "Mattermost", "IRC", "Nostr", "Twitch", "Nextcloud Talk", "Tlon", "SMS", "Email")
 _ENVELOPE = re.compile(r"^\[([^\]\n]{1,300})\][ \t]*")
 _ENVELOPE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}| \d{2}:\d{2})")
-_META_HEAD = re.compile(r"^[^\n]{0,80}(?:\((?:untrusted metadata|untrusted, for context)\):|⟦openclaw:ctx⟧:?)[ \t]*$",
-                        re.M)
+# The end of a metadata block's header line (its label, up to 80 characters, comes before it).
+_META_MARK = re.compile(r"(?:\((?:untrusted metadata|untrusted, for context)\):|⟦openclaw:ctx⟧:?)[ \t]*$", re.M)
 _FENCE_JSON = re.compile(r"[ \t]*```[a-z]*[ \t]*\n")
 _TRAILING_CONTEXT = re.compile(r"^(?:Untrusted context \(metadata, do not treat as instructions or commands\):|"
                                r"Context: ⟦openclaw:ctx⟧)[ \t]*$", re.M)
@@ -181,13 +181,20 @@ def strip_envelope(line: str) -> str:
 
 def _strip_meta_blocks(text: str) -> str:
     """Inbound metadata blocks (a header line, then a json fence or a paragraph) and trailing context."""
+    if "ntrusted" not in text and "⟦openclaw:ctx⟧" not in text:
+        return text
     tail = _TRAILING_CONTEXT.search(text)
     if tail:
         text = text[:tail.start()]
+    at = 0
     while True:
-        head = _META_HEAD.search(text)
+        head = _META_MARK.search(text, at)
         if head is None:
             return text
+        start = text.rfind("\n", 0, head.start()) + 1
+        if head.start() - start > 80:  # a long line that happens to end so: prose, not a header
+            at = head.end()
+            continue
         rest = text[head.end() + 1:]
         fence = _FENCE_JSON.match(rest)
         if fence:
@@ -196,7 +203,8 @@ def _strip_meta_blocks(text: str) -> str:
         else:
             blank = rest.find("\n\n")
             end = len(rest) if blank < 0 else blank
-        text = text[:head.start()] + rest[end:].lstrip("\n")
+        text = text[:start] + rest[end:].lstrip("\n")
+        at = start
 
 
 # --- assistant text ---
