@@ -8,7 +8,7 @@ import json
 import random
 
 import pytest
-from redact_corpus import planted_cases, transcript_text
+from redact_corpus import planted_cases, transcript_records
 
 from memory_syncd.redact import KINDS_BY_NAME, engine, redact, redact_report, render_shape
 
@@ -218,17 +218,29 @@ def test_non_ascii_text_whose_lowercase_is_longer() -> None:
     assert out.startswith("İstanbul ofisi: DB_PASSWORD=[REDACTED-PASSWORD]") and out.endswith(" İ")
 
 
-def test_run_prefilter_and_direct_scan_agree() -> None:
-    text = transcript_text(seed=4, size=300_000)
-    starts, pieces, _blobs = engine._runs(text)
-    assert engine._token_hits(text, (starts, pieces)) == engine._token_hits(text)
+@pytest.mark.parametrize("secret_rate", [0.01, 0.3])
+def test_run_prefilter_and_direct_scan_agree(secret_rate: float) -> None:
+    """The token prefilter (one pass over the runs, then only the rules whose anchor starts a word there)
+    finds exactly what running every token rule over the whole text finds."""
+    text = "\n".join(r.line for r in transcript_records(seed=4, size=300_000, secret_rate=secret_rate))
+    data, spans, _blobs = engine._runs(text)
+    prefiltered = engine._token_hits(text, (data, spans))
+    assert prefiltered == engine._token_hits(text)
+    if secret_rate > 0.1:
+        assert len(prefiltered) > 10
+    for case in planted_cases(seed=23, per_context=1):
+        data, spans, _blobs = engine._runs(case.text)
+        assert engine._token_hits(case.text, (data, spans)) == engine._token_hits(case.text), case
 
 
-def test_short_and_long_keyword_rules_agree() -> None:
-    for case in planted_cases(seed=22, per_context=1):
-        short = {(h.start, h.end, h.kind) for h in engine._text_hits(case.text, short=True)}
-        long = {(h.start, h.end, h.kind) for h in engine._text_hits(case.text, short=False)}
-        assert short == long, case
+def test_gated_and_ungated_keyword_rules_agree() -> None:
+    """Context rules skipped because their anchors or needs are absent would have found nothing."""
+    texts = [case.text for case in planted_cases(seed=22, per_context=1)]
+    texts += [r.line for r in transcript_records(seed=5, size=200_000, secret_rate=0.3)]
+    for text in texts:
+        gated = {(h.start, h.end, h.kind) for h in engine._text_hits(text)}
+        ungated = {(h.start, h.end, h.kind) for h in engine._text_hits(text, plans=engine.UNGATED)}
+        assert gated == ungated, text
 
 
 def test_base64_blobs_are_skipped_but_their_neighbours_are_not() -> None:

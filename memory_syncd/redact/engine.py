@@ -8,11 +8,11 @@ Owns the order of work and its invariants:
   generic keyword rule) and merged within a tier, so a secret is never half redacted;
 - everything is compiled at import; nothing reads the environment.
 
-Speed comes from pre-filters. Self-identifying tokens are at least RUN_MIN characters of `[\\w+/=.~:-]`,
-so their ~90 regexes run only over those runs of the text, joined into one string (prose, JSON punctuation
-and short words never reach them), and each only if its literal anchor occurs there; runs that are long
-pure base64 (images, archives) are skipped. Context rules are skipped when their keyword is absent, and
-keyword rules run on a lowercased copy (same offsets) instead of folding case.
+Speed comes from pre-filters (see `scan`). Self-identifying tokens lie in runs of at least RUN_MIN token
+characters; one regex over those runs finds where some rule's anchor starts a word, and only those rules run,
+only on those runs. Runs that are long pure base64 (images, archives) are searched by no rule. Context rules
+run only where their keyword occurs, on a lowercased copy (same offsets) instead of folding case, and skip
+the base64 blobs.
 """
 
 from __future__ import annotations
@@ -20,18 +20,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterable, Sequence
 
 from memory_syncd.redact import generic, keys, structural, tokens_ai, tokens_cloud, tokens_comms, tokens_dev
-from memory_syncd.redact.kinds import Hit, Kind, TextRule, Tier, TokenRule
+from memory_syncd.redact.kinds import Hit, Kind, TextRule, Tier, TokenRule, literal_prefix
+from memory_syncd.redact.scan import BLOB_MIN, RUN_MIN, Span, TokenPrefilter, encode, runs
 from memory_syncd.redact.values import is_filler
 
 TOKEN_RULES: tuple[TokenRule, ...] = (tokens_ai.RULES + tokens_dev.RULES + tokens_cloud.RULES + tokens_comms.RULES
                                       + keys.TOKEN_RULES)
 TEXT_RULES: tuple[TextRule, ...] = keys.TEXT_RULES + structural.TEXT_RULES + generic.TEXT_RULES
-SHORT_TEXT_RULES: tuple[TextRule, ...] = keys.TEXT_RULES + structural.TEXT_RULES + generic.SHORT_TEXT_RULES
-SHORT_TEXT = 1024  # below this, fewer regex calls matter more than faster scans
-RUN_MIN = 16  # no token format is shorter
-BLOB_MIN = 4096  # no credential is longer
+__all__ = ["BLOB_MIN", "KINDS", "KINDS_BY_NAME", "RUN_MIN", "TEXT_RULES", "TOKEN_RULES", "redact", "redact_report"]
 
 
 def _collect_kinds() -> tuple[Kind, ...]:
@@ -42,23 +41,11 @@ def _collect_kinds() -> tuple[Kind, ...]:
     return tuple(sorted(seen.values(), key=lambda k: k.family))
 
 
-def _group_by_anchor() -> tuple[tuple[tuple[str, tuple[TokenRule, ...]], ...], tuple[TokenRule, ...]]:
-    """Token rules keyed by anchor (each distinct anchor is looked for once), and the unanchored ones."""
-    by_anchor: dict[str, list[TokenRule]] = {}
-    for rule in TOKEN_RULES:
-        for anchor in rule.anchors:
-            by_anchor.setdefault(anchor, []).append(rule)
-    return (tuple((a, tuple(rules)) for a, rules in by_anchor.items()),
-            tuple(r for r in TOKEN_RULES if not r.anchors))
-
-
 KINDS: tuple[Kind, ...] = _collect_kinds()
 KINDS_BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
-_ANCHORED, _UNANCHORED = _group_by_anchor()
-_RUN = re.compile(rf"[A-Za-z0-9_+/=.~:-]{{{RUN_MIN},}}")
-_BLOB = re.compile(r"[A-Za-z0-9+/=]+")
-_MARKER = re.compile(r"\[REDACTED-[A-Z0-9-]+\]")
+_PREFILTER = TokenPrefilter(TOKEN_RULES)
 _HEX = frozenset("0123456789abcdefABCDEF")
+_MARKER = re.compile(r"\[REDACTED-[A-Z0-9-]+\]")
 
 
 def _escaped_boundary(text: str, at: int) -> bool:
@@ -71,44 +58,25 @@ def _escaped_boundary(text: str, at: int) -> bool:
     return at >= 6 and text[at - 6:at - 4] == "\\u" and all(c in _HEX for c in text[at - 4:at])
 
 
-def _runs(text: str) -> tuple[list[int], list[str], list[tuple[int, int]]]:
-    """The runs of token characters (start, text) and, apart, the base64 blobs (images, archives): no
-    credential is that long, so blobs are searched by no rule."""
-    starts: list[int] = []
-    pieces: list[str] = []
-    blobs: list[tuple[int, int]] = []
-    for m in _RUN.finditer(text):
-        piece = m.group()
-        if len(piece) > BLOB_MIN and _BLOB.fullmatch(piece):
-            blobs.append(m.span())
-        else:
-            starts.append(m.start())
-            pieces.append(piece)
-    return starts, pieces, blobs
+def _runs(text: str) -> tuple[bytes, list[Span], list[Span]]:
+    """`text` as bytes (same offsets), its runs of token characters, and apart its base64 blobs."""
+    data = encode(text)
+    spans, blobs = runs(data)
+    return data, spans, blobs
 
 
-def _token_hits(text: str, runs: tuple[list[int], list[str]] | None = None) -> list[Hit]:
-    """Hits of the token rules, which see only the `runs` of token characters, joined. Without `runs` the
-    text is scanned whole: slower, same hits (every token is, or is inside, a run of RUN_MIN characters)."""
-    if runs is not None:
-        starts, pieces = runs
-        if not pieces:
-            return []
-        joined = "\n".join(pieces)  # "\n" is in no token charset, so no match spans two runs
-        jstarts: list[int] = []
-        pos = 0
-        for piece in pieces:
-            jstarts.append(pos)
-            pos += len(piece) + 1
+def _token_hits(text: str, found_runs: tuple[bytes, Sequence[Span]] | None = None) -> list[Hit]:
+    """Hits of the token rules. With `found_runs` (see `_runs`) only the rules the prefilter picks run, each
+    only on the runs where its anchor occurs; without, every rule scans the whole text: slower, same hits."""
+    if found_runs is None:
+        work = [(rule, (0, len(text))) for rule in TOKEN_RULES]
     else:
-        joined, starts, jstarts = text, [0], [0]
-    rules = [rule for anchor, group in _ANCHORED if anchor in joined for rule in group]
+        data, spans = found_runs
+        work = _PREFILTER.candidates(data, spans) if spans else []
     hits: list[Hit] = []
-    for rule in dict.fromkeys(rules + list(_UNANCHORED)):  # a rule with two anchors runs once
-        for m in rule.regex.finditer(joined):
-            i = bisect_right(jstarts, m.start()) - 1
-            shift = starts[i] - jstarts[i]
-            at = m.start() + shift
+    for rule, (lo, hi) in work:
+        for m in rule.regex.finditer(text, lo, hi):
+            at = m.start()
             if rule.back_max:
                 floor = max(0, at - rule.back_max)
                 while at > floor and text[at - 1] in rule.back:
@@ -117,48 +85,76 @@ def _token_hits(text: str, runs: tuple[list[int], list[str]] | None = None) -> l
                 continue
             s, e = m.span(rule.group)
             if rule.back_max:
-                s = at - shift
-            secret = joined[s:e]
+                s = at
+            secret = text[s:e]
             if is_filler(secret) or (rule.check is not None and not rule.check(secret)):
                 continue
-            hits.append(Hit(s + shift, e + shift, rule.kind.name, Tier.TOKEN, rule.priority))
+            hits.append(Hit(s, e, rule.kind.name, Tier.TOKEN, rule.priority))
     return hits
 
 
-def _text_hits(text: str, found: frozenset[str] = frozenset(), short: bool | None = None,
-               blobs: list[tuple[int, int]] | None = None) -> list[Hit]:
+def _segments(size: int, blobs: Sequence[Span]) -> list[Span]:
+    """The parts of a text of `size` characters that are not in `blobs` (sorted, disjoint)."""
+    out: list[Span] = []
+    pos = 0
+    for s, e in blobs:
+        if s > pos:
+            out.append((pos, s))
+        pos = e
+    if pos < size:
+        out.append((pos, size))
+    return out
+
+
+def _gates(rule: TextRule) -> tuple[str, ...]:
+    """The anchors worth checking before running `rule`: none when its regex starts with its only anchor,
+    since the regex engine then finds that literal as fast as a substring test would."""
+    if len(rule.anchors) == 1 and literal_prefix(rule.regex.pattern).startswith(rule.anchors[0]):
+        return ()
+    return rule.anchors
+
+
+Plan = tuple[TextRule, tuple[str, ...], tuple[str, ...]]  # a rule, the anchors to check, the needs to check
+PLANS: tuple[Plan, ...] = tuple((rule, _gates(rule), rule.needs) for rule in TEXT_RULES)
+UNGATED: tuple[Plan, ...] = tuple((rule, (), ()) for rule in TEXT_RULES)  # slower, same hits (see tests)
+
+
+def _text_hits(text: str, found: frozenset[str] = frozenset(), blobs: Sequence[Span] = (),
+               plans: Sequence[Plan] = PLANS) -> list[Hit]:
     """Hits of the context rules; `found` holds the kinds the token rules found (see `TextRule.requires`).
-    Keyword rules do not look inside `blobs` (blanked in their lowercase copy, so offsets stay)."""
+    A rule runs only if one of its anchors and all of its `needs` occur; keyword rules skip `blobs`."""
     lowered = text.lower()
-    same_offsets = len(lowered) == len(text)  # lower() can lengthen a few non-ASCII characters
-    if blobs and same_offsets:
-        parts: list[str] = []
-        pos = 0
-        for s, e in blobs:
-            parts += [lowered[pos:s], " " * (e - s)]
-            pos = e
-        lowered = "".join([*parts, lowered[pos:]])
-    if short is None:
-        short = len(text) < SHORT_TEXT
+    size = len(text)
+    same_offsets = len(lowered) == size  # lower() can lengthen a few non-ASCII characters
+    parts = _segments(size, blobs) if blobs and same_offsets else None
     hits: list[Hit] = []
-    for rule in SHORT_TEXT_RULES if short else TEXT_RULES:
+    for rule, gates, needs in plans:
         if rule.requires and rule.requires not in found:
             continue
         haystack = lowered if rule.lower else text
-        for anchor in rule.anchors:
-            if anchor in haystack:
-                break
-        else:
-            if rule.anchors:
+        split = parts if rule.lower else None
+        if gates:
+            for anchor in gates:
+                if anchor in haystack and (split is None or _in_parts(haystack, anchor, split)):
+                    break
+            else:
                 continue
+        if needs and not all(need in haystack for need in needs):
+            continue
         if rule.lower and not same_offsets:
             assert rule.regex_i is not None
-            matches = rule.regex_i.finditer(text)
+            matches: Iterable[re.Match[str]] = rule.regex_i.finditer(text)
+        elif split is not None:
+            matches = (m for lo, hi in split for m in rule.regex.finditer(haystack, lo, hi))
         else:
             matches = rule.regex.finditer(haystack)
         for m in matches:
             hits.extend(rule.resolve(m, text))
     return hits
+
+
+def _in_parts(haystack: str, needle: str, parts: Sequence[Span]) -> bool:
+    return any(haystack.find(needle, lo, hi) >= 0 for lo, hi in parts)
 
 
 class _Taken:
@@ -204,9 +200,9 @@ def _select(hits: list[Hit], markers: list[tuple[int, int]]) -> list[Hit]:
 
 
 def _hits(text: str) -> list[Hit]:
-    starts, pieces, blobs = _runs(text)
-    token_hits = _token_hits(text, (starts, pieces))
-    return token_hits + _text_hits(text, frozenset(h.kind for h in token_hits), blobs=blobs)
+    data, spans, blobs = _runs(text)
+    token_hits = _token_hits(text, (data, spans)) if spans else []
+    return token_hits + _text_hits(text, frozenset(h.kind for h in token_hits), blobs)
 
 
 def _markers(text: str) -> list[tuple[int, int]]:
@@ -262,6 +258,8 @@ def redact_report(text: str) -> tuple[str, dict[str, int]]:
     if len(text) < 8:
         return text, {}
     hits = _hits(text)
+    if not hits:
+        return text, {}
     counts: Counter[str] = Counter()
     for _ in range(4):
         chosen = _select(hits, _markers(text)) if hits else []

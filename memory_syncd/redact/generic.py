@@ -119,7 +119,7 @@ def name_kind(name: str) -> tuple[Kind, bool] | None:
 
 # --- the assignment rule --------------------------------------------------------------------------------
 
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-$@")
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-$@"
 _LINE_LEADERS = frozenset(("", "-", "export", "set", "-e", "--env", "env", "readonly", "declare -x", "setenv",
                            "$env:"))
 _KEYWORDS = r"(?:pass|pw|secret|token|key|auth|cred)"
@@ -129,15 +129,15 @@ _VALUE = (r"(?:\\{1,3}\"(?P<v1>[^\"\\\n]{4,300})\\{1,3}\"|\"(?P<v2>[^\"\n]{4,300
           r"|`(?P<v4>[^`\n]{4,300}?)`|(?P<v5>[^\s\"'`,;&<>\\(){}\[\]|$][^\s\"'`,;&<>\\(){}\[\]|]{3,299}+)(?![(\[]))")
 # The value sits in a lookahead: the match ends at the operator, so a keyword inside a rejected value
 # (`credential aws_secret_access_key = …`) is still seen by the next search.
-_ASSIGN = (r"{keyword}(?P<rest>[a-z0-9_.-]{0,48})(?:\\{0,3}[\"'`])?\]?"
+_ASSIGN = (r"{keyword}(?P<rest>[a-z0-9_.-]{0,48}+)(?:\\{0,3}[\"'`])?\]?"
            r"(?:[ \t]*:[ \t]*(?:optional\[)?(?:str|bytes|secretstr|secretbytes|any|object|string)\]?"
            r"(?:[ \t]*\|[ \t]*none)?(?=[ \t]*=[^=>]))?"  # a Python annotation: `password: str = "…"`
            r"(?P<op>[ \t]*(?:::=|:=|\?=|=>|[!=]==?|=|:|>)[ \t]*|[ \t]+(?:is|was)(?:[ \t]*:)?[ \t]+)(?=" + _VALUE
            + ")")
-_FLAG = (r"--(?P<name>[a-z0-9_.-]{0,40}?" + _KEYWORDS + r"[a-z0-9_.-]{0,40})[ \t]+(?="
+_FLAG = (r"--(?P<name>[a-z0-9_.-]{0,40}?" + _KEYWORDS + r"[a-z0-9_.-]{0,40}+)[ \t]+(?="
          + _VALUE + ")")
 _PAIR = (r"name(?:\\{0,3}[\"'])?[ \t]*[:=][ \t]*(?:\\{0,3}[\"'])?"
-         r"(?P<name>[a-z0-9_.-]{0,40}?" + _KEYWORDS + r"[a-z0-9_.-]{0,40})(?:\\{0,3}[\"'])?[ \t]*"
+         r"(?P<name>[a-z0-9_.-]{0,40}?" + _KEYWORDS + r"[a-z0-9_.-]{0,40}+)(?:\\{0,3}[\"'])?[ \t]*"
          r"(?:,[ \t]*|(?:\r?\n|\\{1,2}n)[ \t]*(?:-[ \t]+)?)(?:\\{0,3}[\"'])?value(?:\\{0,3}[\"'])?[ \t]*[:=][ \t]*"
          r"(?=" + _VALUE + ")")
 _FLAG_LEFT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -156,9 +156,8 @@ _AMP_TAIL = re.compile(r"&(?![\w.\[\]-]*=)[^\s\"'`,;<>\\(){}\[\]|&]*")
 
 
 def _name_start(text: str, at: int) -> int:
-    i = at
-    while i > 0 and at - i < 64 and text[i - 1] in _NAME_CHARS:
-        i -= 1
+    head = text[max(0, at - 64):at]
+    i = at - len(head) + len(head.rstrip(_NAME_CHARS))
     if i > 0 and text[i - 1] == "\\" and text[i] in "nrt":
         i += 1  # `\nAPI_KEY=…` inside a JSON string: the `n` belongs to the escape
     return i
@@ -212,18 +211,20 @@ def _aws_secret(name: str, value: str) -> bool:
 
 
 def _value_span(m: re.Match[str]) -> tuple[int, int, bool]:
-    for group in ("v1", "v2", "v3", "v4"):
-        if m.group(group) is not None:
-            return m.start(group), m.end(group), True
-    return m.start("v5"), m.end("v5"), False
+    """The value's span and whether it was quoted: the value group is the last one the match closed."""
+    group = m.lastgroup or "v5"
+    return m.start(group), m.end(group), group != "v5"
 
 
 LiteralCheck = Callable[[], bool]
 
 
-def _emit(text: str, name: str, s: int, e: int, *, quoted: bool, op: str, literal: LiteralCheck) -> Iterator[Hit]:
-    """Judge the value `text[s:e]` assigned to `name`; `literal()` says whether bare words are literals."""
-    found = name_kind(name)
+def _emit(text: str, name: str, s: int, e: int, *, quoted: bool, op: str, literal: LiteralCheck,
+          found: tuple[Kind, bool] | None = None) -> Iterator[Hit]:
+    """Judge the value `text[s:e]` assigned to `name` (`found`: its `name_kind`, when already known);
+    `literal()` says whether bare words are literals."""
+    if found is None:
+        found = name_kind(name)
     if found is None:
         return
     kind, weak = found
@@ -259,6 +260,9 @@ def _emit(text: str, name: str, s: int, e: int, *, quoted: bool, op: str, litera
 def _assign(m: re.Match[str], text: str) -> Iterator[Hit]:
     start = _name_start(text, m.start())
     name = text[start:m.end("rest")]
+    found = name_kind(name.lstrip("-$@."))
+    if found is None:
+        return  # most matches end here: `max_tokens = 4096`, `self.key_id = key_id`
     op = m.group("op").strip()
     if op.startswith(("is", "was")):
         op = op.rstrip(": \t")  # prose: `is`, `is:`, `was :`
@@ -278,7 +282,7 @@ def _assign(m: re.Match[str], text: str) -> Iterator[Hit]:
             return prefix in _LINE_LEADERS or _shell_lead(prefix)  # .env, `$ PGPASSWORD=… psql`
         return op == ":" and prefix in _LINE_LEADERS and "=" not in _rest_of_line(text, e)
 
-    yield from _emit(text, name.lstrip("-$@."), s, e, quoted=quoted, op=op, literal=literal)
+    yield from _emit(text, name.lstrip("-$@."), s, e, quoted=quoted, op=op, literal=literal, found=found)
 
 
 def _flag(m: re.Match[str], text: str) -> Iterator[Hit]:
@@ -304,19 +308,18 @@ def _pair(m: re.Match[str], text: str) -> Iterator[Hit]:
 
 
 _NETRC = r"machine[ \t]+\S+(?:\s+login[ \t]+\S+)?\s+password[ \t]+(?P<v>[^\s\\]+)"
-_AUTH_TUPLE = (r"(?:auth[ \t]*=[ \t]*\(|http(?:basic|digest|proxy)auth\()[ \t]*(?P<q>\\{0,3}[\"'])[^\"'\\\n]{1,128}"
-               r"(?P=q)[ \t]*,[ \t]*(?P=q)(?P<v>[^\"'\\\n]{1,256})(?P=q)")
-_OTHER_RULES = (lower_rule(KINDS, _FLAG, _flag, ("--",)), lower_rule(KINDS, _PAIR, _pair, ("value",)),
-                lower_rule(KINDS, _NETRC, _netrc_or_tuple, ("machine",)),
-                lower_rule(KINDS, _AUTH_TUPLE, _netrc_or_tuple, ("auth",)))
+_PAIR_ARGS = (r"[ \t]*(?P<q>\\{0,3}[\"'])[^\"'\\\n]{1,128}(?P=q)[ \t]*,[ \t]*(?P=q)(?P<v>[^\"'\\\n]{1,256})"
+              r"(?P=q)")
+# Two rules rather than one alternation: a pattern that starts with a literal is found far faster.
+_AUTH_TUPLE = r"auth[ \t]*=[ \t]*\(" + _PAIR_ARGS
+_AUTH_CLASS = r"http(?:basic|digest|proxy)auth\(" + _PAIR_ARGS
+_OTHER_RULES = (lower_rule(KINDS, _FLAG, _flag, ("--",)), lower_rule(KINDS, _PAIR, _pair, ("value",), needs=("name",)),
+                lower_rule(KINDS, _NETRC, _netrc_or_tuple, ("machine",), needs=("password",)),
+                lower_rule(KINDS, _AUTH_TUPLE, _netrc_or_tuple, ("auth",)),
+                lower_rule(KINDS, _AUTH_CLASS, _netrc_or_tuple, ("auth(",)))
 _KEYWORD_LIST = ("pass", "pw", "secret", "token", "key", "auth", "cred")
-# For long texts, one regex per keyword: each starts with a literal, which the regex engine finds several
-# times faster than an alternation (a name holding two keywords is found twice; identical hits merge). For
-# short texts one alternation costs less than seven calls.
+# One regex per keyword: each starts with a literal, which the regex engine finds many times faster than an
+# alternation it would try at every position (a name holding two keywords is found twice; identical hits merge).
 TEXT_RULES: tuple[TextRule, ...] = tuple(
     lower_rule((*KINDS, AWS_SECRET), _ASSIGN.replace("{keyword}", kw), _assign, (kw,)) for kw in _KEYWORD_LIST
 ) + _OTHER_RULES
-SHORT_TEXT_RULES: tuple[TextRule, ...] = (
-    lower_rule((*KINDS, AWS_SECRET), _ASSIGN.replace("{keyword}", _KEYWORDS), _assign, _KEYWORD_LIST),
-    *_OTHER_RULES,
-)

@@ -123,6 +123,7 @@ class TextRule:
     folding; the offsets are the same as in the original text, which is what `resolve` reads values from.
     `regex_i` is the same pattern compiled with IGNORECASE, used when lowercasing would move offsets.
     With `requires`, the rule runs only if the token rules found that kind (a pair's second half).
+    `anchors` are gates (the rule runs if one occurs); `needs` are further substrings every match contains.
     """
 
     kinds: tuple[Kind, ...]
@@ -132,13 +133,14 @@ class TextRule:
     lower: bool = False
     regex_i: re.Pattern[str] | None = None
     requires: str = ""
+    needs: tuple[str, ...] = ()
 
 
 def lower_rule(kinds: tuple[Kind, ...], source: str, resolve: Resolver, anchors: tuple[str, ...],
-               flags: int = 0) -> TextRule:
+               flags: int = 0, needs: tuple[str, ...] = ()) -> TextRule:
     """A `TextRule` over the lowercased text, with its case-insensitive twin for non-ASCII input."""
     return TextRule(kinds, re.compile(source, flags), resolve, anchors, True,
-                    re.compile(source, flags | re.IGNORECASE))
+                    re.compile(source, flags | re.IGNORECASE), needs=needs)
 
 
 # --- shapes ----------------------------------------------------------------------------------------------

@@ -1,0 +1,169 @@
+"""Where a token could be: the cheap passes that decide which token rules run, and on which runs of a text.
+
+Owns the runs of token characters (every self-identifying token lies inside a run of at least RUN_MIN
+characters of `[A-Za-z0-9_+/=.~:-]`), the base64 blobs inside them that no rule searches, and the token
+prefilter: ONE regex over the runs that finds every place where some rule's literal anchor starts a word.
+
+Invariant: the prefilter only ever narrows work, never hits. For every match a token rule could report (its
+anchor at the start of the match, after a character the rule accepts as a left boundary or after an escape
+such as `\\n`, `%3D` or `\\u0022`), `candidates` returns that rule together with the run holding the match.
+`tests/test_redact_contexts.py` checks the prefiltered and the plain scan agree on a transcript corpus.
+
+Why it is shaped like this: Python's regex engine walks an alternation of ~90 anchors at every position (about
+20 MB/s), while a pattern that starts with one literal character is found at memchr-like speed. So the runs are
+found with a byte translation and `bytes.find`, the runs are joined, the separators inside them are translated
+to one sentinel byte, and the anchors become a trie behind that sentinel: the engine then only stops at word
+starts inside long runs, and at each one walks a trie instead of ninety alternatives.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+
+from memory_syncd.redact.kinds import ALNUM, TokenRule
+
+RUN_MIN = 16  # no token format is shorter
+BLOB_MIN = 4096  # no credential is longer
+
+Span = tuple[int, int]
+
+_TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/=.~:-"
+_SEPARATORS = b"_+/=.~:-"  # the token characters that are not letters or digits: where words start in a run
+_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+# Token characters become `a`, everything else a space: a run is then a plain substring search.
+_CLASS = bytes(ord("a") if c in _TOKEN_CHARS else ord(" ") for c in range(256))
+_MARK = bytes(0 if c in _SEPARATORS else c for c in range(256))
+_RUN = b"a" * RUN_MIN
+_SENTINEL = b"\x00"
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_ESCAPE_LETTERS = frozenset(b"nrtbfv")
+_ESCAPE_LEADS = frozenset(b"\\%")
+
+
+def encode(text: str) -> bytes:
+    """`text` as ASCII bytes with the same offsets (every other character becomes `?`, a non-token byte)."""
+    return text.encode("ascii", "replace")
+
+
+def runs(data: bytes) -> tuple[list[Span], list[Span]]:
+    """The runs of at least RUN_MIN token characters in `data` (see `encode`), and apart the base64 blobs
+    (images, archives): runs longer than BLOB_MIN made only of base64 characters."""
+    cls = data.translate(_CLASS)
+    find = cls.find
+    start = find(_RUN)
+    if start < 0:
+        return [], []
+    spans: list[Span] = []
+    blobs: list[Span] = []
+    size = len(cls)
+    while start >= 0:
+        end = find(b" ", start + RUN_MIN)
+        if end < 0:
+            end = size
+        if end - start > BLOB_MIN and not data[start:end].translate(None, _BASE64):
+            blobs.append((start, end))
+        else:
+            spans.append((start, end))
+        start = find(_RUN, end)
+    return spans, blobs
+
+
+def _escape_skip(data: bytes, start: int) -> int:
+    """How many bytes at the start of a run belong to an escape that ends before a token (`\\n`, `\\u0022`,
+    `%3D`): a token may start right after one, though the byte before it is a letter or digit."""
+    if not start:
+        return 0
+    before = data[start - 1]
+    first = data[start]
+    if before == 0x5C:  # backslash
+        if first in _ESCAPE_LETTERS:
+            return 1
+        if first == 0x75 and all(c in _HEX for c in data[start + 1:start + 5]):  # u0022
+            return 5
+    elif before == 0x25 and all(c in _HEX for c in data[start:start + 2]):  # %3D
+        return 2
+    return 0
+
+
+def _trie(words: Sequence[bytes]) -> bytes:
+    """A regex (bytes) matching exactly `words`, factored by common prefixes, longest first."""
+    rest = sorted(set(words) - {b""})
+    if not rest:
+        return b""
+    groups: dict[int, list[bytes]] = {}
+    for word in rest:
+        groups.setdefault(word[0], []).append(word[1:])
+    branches = [re.escape(bytes([c])) + _trie(tails) for c, tails in groups.items()]
+    body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+    if b"" not in words:
+        return body
+    return b"(?:" + body + b")?" if len(branches) > 1 or len(body) > 1 else body + b"?"
+
+
+class TokenPrefilter:
+    """Which token rules may match, and in which runs. Built once at import from the rule registry."""
+
+    def __init__(self, rules: Sequence[TokenRule]) -> None:
+        self.rules = tuple(rules)
+        keyed: dict[bytes, set[int]] = {}
+        probes: list[tuple[re.Pattern[bytes], int]] = []
+        for index, rule in enumerate(self.rules):
+            keys = self._keys(rule)
+            if keys is None:
+                # Anchored inside a word (or not at all): the rule's own regex finds its candidates.
+                probes.append((re.compile(rule.regex.pattern.encode()), index))
+                continue
+            for key in keys:
+                keyed.setdefault(key, set()).add(index)
+        # A key stands for every rule whose key is a prefix of it: the trie reports the longest key only.
+        self._by_key = {key: frozenset(i for other, found in keyed.items() if key.startswith(other) for i in found)
+                        for key in keyed}
+        # Only the sentinel is consumed: a key may end on the sentinel that leads the next one (`key/sk-…`).
+        self._trie = re.compile(_SENTINEL + b"(?=(" + _trie([key[1:] for key in keyed]) + b"))")
+        self._probes = tuple(probes)
+
+    @staticmethod
+    def _keys(rule: TokenRule) -> list[bytes] | None:
+        """The rule's anchors as they read in the marked runs (separators are the sentinel), each led by the
+        sentinel that precedes a word start; None when an anchor can sit inside a word."""
+        if not rule.anchors:
+            return None
+        word_start = rule.left >= ALNUM  # a letter or digit before the token rules it out
+        keys: list[bytes] = []
+        for anchor in rule.anchors:
+            marked = anchor.encode().translate(_MARK)
+            if marked.startswith(_SENTINEL):
+                keys.append(marked)  # found at its own separator, whatever comes before
+            elif word_start and not rule.back_max:
+                keys.append(_SENTINEL + marked)
+            elif word_start and rule.back_max == 1 and len(rule.back) <= 2:
+                keys += [_SENTINEL + marked] + [_SENTINEL + c.encode() + marked for c in sorted(rule.back)]
+            else:
+                return None
+        return keys
+
+    def candidates(self, data: bytes, spans: Sequence[Span]) -> list[tuple[TokenRule, Span]]:
+        """(rule, run) pairs worth running: the rule's anchor starts a word in that run."""
+        pieces = [data[s:e] for s, e in spans]
+        owners = list(range(len(spans)))
+        for i in [i for i, (s, _) in enumerate(spans) if s and data[s - 1] in _ESCAPE_LEADS]:
+            s, e = spans[i]
+            skip = _escape_skip(data, s)
+            if skip:
+                pieces.append(data[s + skip:e])
+                owners.append(i)
+        joined = _SENTINEL + _SENTINEL.join(pieces)
+        by_key = self._by_key
+        found: list[tuple[int, int]] = [(m.start(), rule) for m in self._trie.finditer(joined.translate(_MARK))
+                                        for rule in by_key[_SENTINEL + m.group(1)]]
+        for probe, rule in self._probes:
+            found += [(m.start(), rule) for m in probe.finditer(joined)]
+        if not found:
+            return []
+        offsets = [0]
+        for piece in pieces:
+            offsets.append(offsets[-1] + len(piece) + 1)
+        pairs = {(rule, owners[bisect_right(offsets, at) - 1]) for at, rule in found}
+        return [(self.rules[rule], spans[run]) for rule, run in sorted(pairs)]
