@@ -4,11 +4,15 @@ Owns where the install lives and when it counts as complete. The cache is `<repo
 ignores it) unless `MEMORY_SYNCD_TEST_CACHE` names another folder. An install is built in a temporary folder
 next to its final place, checked (the Node version OpenClaw needs, `openclaw --version`), given a marker
 file, and only then renamed into place: a killed install never looks complete, and the next run starts
-over. A lock file keeps two test runs from installing at the same time.
+over. Each pinned version has its own folder, `openclaw-<version>/`. A lock file keeps two test runs from
+installing at the same time.
 
 The machine's own npm fetches the packages: first Node 24 (`node-<os>-<arch>@24`, a registry package that
 ships the binary), then, with that Node first on PATH so OpenClaw's install scripts and engine checks see
-it, `openclaw@<pinned version>`. npm's cache stays inside the cache folder, never in the home directory.
+it, `openclaw@<pinned version>`. Two versions are pinned: `OPENCLAW_VERSION`, the current generation (the
+SQLite store), and `JSONL_VERSION`, the last release that still writes `sessions/*.jsonl` transcripts
+(2026.8.1 was the first on SQLite). Both run on Node 24. npm's cache stays inside the cache folder, never in
+the home directory.
 
 When npm is missing or the registry cannot be reached, `Unavailable` says so in one line; the fixture turns
 that into a skip, or into a failure when `MEMORY_SYNCD_REQUIRE_OPENCLAW=1` or `CI` is set.
@@ -30,9 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-OPENCLAW_VERSION = "2026.9.6"
+OPENCLAW_VERSION = "2026.9.6"  # the SQLite store (agents/<id>/agent/openclaw-agent.sqlite)
+JSONL_VERSION = "2026.7.35"  # the last release writing agents/<id>/sessions/<sessionId>.jsonl
 NODE_MAJOR = 24
-MIN_NODE = (24, 16, 0)  # openclaw 2026.9.6: engines.node ">=24.16.0 <25 || >=26.1.0"
+# The lowest Node 24 each pinned version accepts (its package.json `engines.node`).
+MIN_NODE = {
+    OPENCLAW_VERSION: (24, 16, 0),  # ">=24.16.0 <25 || >=26.1.0"
+    JSONL_VERSION: (24, 15, 0),  # ">=22.22.3 <23 || >=24.15.0 <25 || >=25.9.0"
+}
 MARKER = "install-complete.json"
 NPM_TIMEOUT = 600.0
 # npm's words for "the registry could not be reached" (DNS, refused, reset, timed out, offline).
@@ -77,28 +86,31 @@ def node_package() -> str:
     return f"node-{system}-{arch}"
 
 
-def ensure_installed() -> Install:
-    """The complete install, installing it first if there is none. Raises `Unavailable` or RuntimeError."""
-    final = cache_dir() / f"openclaw-{OPENCLAW_VERSION}"
-    found = _complete(final)
+def ensure_installed(version: str = OPENCLAW_VERSION) -> Install:
+    """The complete install of `openclaw@<version>` (one of `MIN_NODE`'s), installing it first if there is
+    none. Raises `Unavailable` or RuntimeError."""
+    if version not in MIN_NODE:
+        raise ValueError(f"openclaw {version} is not a pinned version ({', '.join(MIN_NODE)})")
+    final = cache_dir() / f"openclaw-{version}"
+    found = _complete(final, version)
     if found is not None:
         return found
     final.parent.mkdir(parents=True, exist_ok=True)
     with _locked(final.parent / ".install.lock"):
-        found = _complete(final)  # another run may have finished while we waited for the lock
+        found = _complete(final, version)  # another run may have finished while we waited for the lock
         if found is not None:
             return found
-        return _install(final)
+        return _install(final, version)
 
 
-def _complete(root: Path) -> Install | None:
+def _complete(root: Path, version: str) -> Install | None:
     """The install at `root` if its marker says it is complete and its files are still there."""
     try:
         marker = json.loads((root / MARKER).read_text())
     except (OSError, ValueError):
         return None
     inst = _layout(root, str(marker.get("node_version", "")), str(marker.get("openclaw_version", "")))
-    if marker.get("openclaw_version") != OPENCLAW_VERSION or not inst.node.is_file() or not inst.entry.is_file():
+    if marker.get("openclaw_version") != version or not inst.node.is_file() or not inst.entry.is_file():
         return None
     return inst
 
@@ -119,7 +131,7 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _install(final: Path) -> Install:
+def _install(final: Path, version: str) -> Install:
     npm = shutil.which("npm")
     if npm is None:
         raise Unavailable("npm is not on PATH, so the real OpenClaw cannot be installed")
@@ -152,23 +164,23 @@ def _install(final: Path) -> Install:
             base_env.setdefault("npm_config_userconfig", str(user_rc))
         pkg = node_package()
         _npm(npm, ["install", "--prefix", str(tmp / "node"), f"{pkg}@{NODE_MAJOR}"], base_env)
-        inst = _layout(tmp, "", OPENCLAW_VERSION)
+        inst = _layout(tmp, "", version)
         node_version = _run([str(inst.node), "--version"], base_env, 30).stdout.strip()
-        if _version_tuple(node_version) < MIN_NODE:
-            raise RuntimeError(f"{pkg}@{NODE_MAJOR} installed Node {node_version}; OpenClaw {OPENCLAW_VERSION} "
-                               f"needs >= {'.'.join(map(str, MIN_NODE))}")
+        if _version_tuple(node_version) < MIN_NODE[version]:
+            raise RuntimeError(f"{pkg}@{NODE_MAJOR} installed Node {node_version}; OpenClaw {version} "
+                               f"needs >= {'.'.join(map(str, MIN_NODE[version]))}")
         # npm's own script and OpenClaw's install scripts run on the Node found first on PATH: Node 24.
         env24 = {**base_env, "PATH": f"{inst.bin_dir}{os.pathsep}{base_env.get('PATH', '/usr/bin:/bin')}"}
-        log = _npm(npm, ["install", "--prefix", str(tmp / "openclaw"), f"openclaw@{OPENCLAW_VERSION}"], env24)
+        log = _npm(npm, ["install", "--prefix", str(tmp / "openclaw"), f"openclaw@{version}"], env24)
         engine_warnings = sorted(set(re.findall(r"package: '([^']+)'", log)))
-        inst = _layout(tmp, node_version, OPENCLAW_VERSION)
-        version = _run(inst.argv("--version"), {**env24, "HOME": str(npm_home)}, 60).stdout.strip()
-        if OPENCLAW_VERSION not in version:
-            raise RuntimeError(f"installed openclaw says {version!r}, expected {OPENCLAW_VERSION}")
+        inst = _layout(tmp, node_version, version)
+        says = _run(inst.argv("--version"), {**env24, "HOME": str(npm_home)}, 60).stdout.strip()
+        if version not in says:
+            raise RuntimeError(f"installed openclaw says {says!r}, expected {version}")
         shutil.rmtree(npm_home, ignore_errors=True)
         (tmp / MARKER).write_text(json.dumps({
-            "openclaw_version": OPENCLAW_VERSION, "node_package": pkg, "node_version": node_version,
-            "openclaw_says": version, "engine_warnings": engine_warnings, "installed_at": time.time(),
+            "openclaw_version": version, "node_package": pkg, "node_version": node_version,
+            "openclaw_says": says, "engine_warnings": engine_warnings, "installed_at": time.time(),
         }, indent=2))
         if final.exists():
             shutil.rmtree(final)  # an incomplete leftover (no marker): replace it
@@ -176,7 +188,7 @@ def _install(final: Path) -> Install:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    done = _complete(final)
+    done = _complete(final, version)
     assert done is not None, f"install at {final} is not complete after renaming it into place"
     return done
 
