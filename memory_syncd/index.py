@@ -79,15 +79,13 @@ class SourceSummary:
             part.first_ms = min(part.first_ms, rec.ts_ms)
             part.last_ms = max(part.last_ms, rec.ts_ms)
             _add_span(part.spans.setdefault(session, []), start, end)
-            if rec.model:
-                self.models.append(ModelObs(rec.ts_ms, session or self.session, rec.model,
-                                            FAILED if rec.failed else ANSWER))
-        elif isinstance(rec, ModelSeen):
-            self.models.append(ModelObs(rec.ts_ms, session or self.session, rec.model, TRIED if rec.tried else CHANGE))
-            self._attach(clock.day(rec.ts_ms), session, start, end)
-        elif isinstance(rec, Note):
-            if rec.failed:
-                self.models.append(ModelObs(rec.ts_ms, session or self.session, "", FAILED))
+            obs = observation(rec, session or self.session)
+            if obs is not None:
+                self.models.append(obs)
+        elif isinstance(rec, ModelSeen | Note):
+            obs = observation(rec, session or self.session)
+            if obs is not None:
+                self.models.append(obs)
             self._attach(clock.day(rec.ts_ms), session, start, end)
         elif isinstance(rec, Header):
             if rec.session_id:
@@ -140,6 +138,17 @@ class SourceSummary:
                 last_ms=int(p["last_ms"]),
             )
         return s
+
+
+def observation(rec: Message | ModelSeen | Note, session: str) -> ModelObs | None:
+    """What a record says about the models of `session`: an answer or a failed attempt (an assistant
+    message with a model), a change or an attempt (`model_change`, snapshot), a turn that ended unanswered
+    (a failed-run note); None for anything else."""
+    if isinstance(rec, Message):
+        return ModelObs(rec.ts_ms, session, rec.model, FAILED if rec.failed else ANSWER) if rec.model else None
+    if isinstance(rec, ModelSeen):
+        return ModelObs(rec.ts_ms, session, rec.model, TRIED if rec.tried else CHANGE)
+    return ModelObs(rec.ts_ms, session, "", FAILED) if rec.failed else None
 
 
 def _add_span(spans: list[Span], start: int, end: int) -> None:
