@@ -70,6 +70,7 @@ _OPENCLAW_MARKER = re.compile(r"^\[OpenClaw [^\]\n]{1,60}\]")
 _INTERNAL_STARTS = ("Pre-compaction memory flush", "An async command", "[Inter-session message]",
                     "[Internal task completion event]", "You are running as a subagent")
 _RESET = "A new session was started via /new or /reset"
+_COMMAND = re.compile(r"/[A-Za-z][\w-]*(?=\s|$)")  # /status, /model x; not a path such as /home/x
 
 
 def is_heartbeat_prompt(text: str) -> bool:
@@ -97,7 +98,7 @@ def classify_user(msg: dict[str, Any], text: str) -> UserText:
     if internal or prov.get("kind") == "inter_session" or _OPENCLAW_MARKER.match(clean) \
             or clean.startswith(_INTERNAL_STARTS):
         return UserText(Prompt.INTERNAL, "", events)
-    if _RESET in clean or (clean.startswith("/") and not clean.startswith("//")):
+    if _RESET in clean or _COMMAND.match(clean):
         return UserText(Prompt.COMMAND, "", events)
     if not clean:
         return UserText(Prompt.SYSTEM if events else Prompt.INTERNAL, "", events)

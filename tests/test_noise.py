@@ -178,6 +178,8 @@ def test_bootstrap_note_internal_context_and_reset_prompt() -> None:
              "wants to do next.\n[message_id: 4210]")
     assert kind(reset) is Prompt.COMMAND
     assert kind(f"{TELEGRAM} /status\n[message_id: 4201]") is Prompt.COMMAND
+    assert kind("/model openai-codex/gpt-5.3-codex") is Prompt.COMMAND
+    assert kind("/home/maya/bin/backup.sh fails since Friday") is Prompt.CHAT  # a path, not a command
     assert kind("Pre-compaction memory flush. Store durable memories only in memory/2026-01-20.md.") \
         is Prompt.INTERNAL
     assert kind("An async command you ran earlier has completed. Handle the result internally.") is Prompt.INTERNAL
