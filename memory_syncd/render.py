@@ -5,44 +5,31 @@ scheduled and background work, failures and system events, one line each; model 
 tried; decisions and next steps not already visible in the exchanges; the key exchanges; identifiers the
 shown exchanges left out; tools and files; the optional LLM narrative.
 
-Stays within a byte budget, and under TARGET however big the day, by shortening every exchange evenly
-before dropping any (a shortened text keeps its first sentence and its most telling others), and by
-dropping evenly across the day (within each stretch the exchange that names the rarest things stays), so
-late-day decisions survive as well as early ones. Near-identical lines are written once: a repeated
-exchange adds its time to the first one. Output never contains a wall-clock "generated at" time, so an
-unchanged day renders to unchanged bytes.
+Stays within a byte budget, and under TARGET however big the day: the exchanges (`exchanges`) get what the
+other sections leave, less a share kept for decisions and for what the shown exchanges leave out, so
+late-day decisions and identifiers survive as well as early ones. Near-identical lines are written once.
+Output never contains a wall-clock "generated at" time, so an unchanged day renders to unchanged bytes.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from memory_syncd import exchanges
 from memory_syncd.content import DaySnapshot, SessionInfo, Turn
-from memory_syncd.facts import (
-    CODE_BLOCK,
-    Seen,
-    clip,
-    find_mentions,
-    is_identifier,
-    may_decide,
-    sentences,
-    statement,
-)
+from memory_syncd.exchanges import Shown, hm, inline
+from memory_syncd.facts import CODE_BLOCK, Seen, is_identifier, may_decide, sentences, statement
 
 TARGET = 11 * 1024  # the most a day's block takes, so that a busy day stays under 12 KB
-_MIN_CAP = 60
 _MAX_SESSIONS = 30  # session lines; the rest are counted in one line
 _MAX_JOBS = 12  # cron job lines; the rest are counted in one line
 _MAX_SWITCHES = 20
 _MAX_DECISIONS = 12
 _MENTION_SHARE = 5  # up to 1/5 of the exchanges' room is kept for what they leave out
 _STRETCHES = 12  # mentions are picked round-robin from this many stretches of the day
-_LABELS = {"heartbeat": "heartbeat"}  # anything else the agent said unasked: "agent"
-_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M)
 
 
 def title(day_text: str) -> str:
@@ -58,20 +45,16 @@ def render(snap: DaySnapshot, budget: int, summary: str | None = None) -> str:
     head, switches, tail = _head(snap, summary), _switches(snap), _tail(snap)
     fixed = sum(len(p.encode()) for p in (head, switches, tail))
     room = max(min(budget * 3 // 4, TARGET) - fixed - 200, 1000)
-    shown = _shown(snap)
+    shown = exchanges.shown(snap)
     mentions = _mentions(shown)
     candidates = _candidates(snap.turns)
     keep_d = min(room // 6, sum(len(c.encode()) + 3 for c in candidates[:_MAX_DECISIONS]) + 40)
     keep_m = min(room // _MENTION_SHARE, sum(len(m.text.encode()) + 4 for m in mentions) + 30)
-    body = _exchanges(shown, room - keep_d - keep_m)
+    body = exchanges.section(shown, room - keep_d - keep_m)
     decisions = _decisions(candidates, body, keep_d)
     used = len(body.encode()) + len(decisions.encode())
     also = _also(mentions, "\n".join((head, body, decisions, tail)), room - used)
     return "\n".join(p for p in (head, switches, decisions, body, also, tail) if p).rstrip() + "\n"
-
-
-def _hm(snap: DaySnapshot, ts_ms: int) -> str:
-    return snap.local(ts_ms).strftime("%H:%M")
 
 
 def _head(snap: DaySnapshot, summary: str | None) -> str:
@@ -82,10 +65,10 @@ def _head(snap: DaySnapshot, summary: str | None) -> str:
     listed = _biggest(chats, _MAX_SESSIONS)
     lines = []
     for s in listed:
-        where = f" · {_inline(s.channel)}" if s.channel else ""
-        models = f" · {_inline(', '.join(s.models))}" if s.models else ""
-        what = f" — {_inline(s.title)}" if s.title else ""
-        lines.append(f"- {_hm(snap, s.first_ms)}–{_hm(snap, s.last_ms)}{where} · session `{s.session[:8]}` · "
+        where = f" · {inline(s.channel)}" if s.channel else ""
+        models = f" · {inline(', '.join(s.models))}" if s.models else ""
+        what = f" — {inline(s.title)}" if s.title else ""
+        lines.append(f"- {hm(snap, s.first_ms)}–{hm(snap, s.last_ms)}{where} · session `{s.session[:8]}` · "
                      f"{s.messages} messages{models}{what}")
     if len(listed) < len(chats):
         rest = sum(s.messages for s in chats) - sum(s.messages for s in listed)
@@ -103,11 +86,11 @@ def _background(snap: DaySnapshot) -> list[str]:
     """One line for the heartbeats, one per cron job, one for dreaming and one for sub-agents."""
     bg, out = snap.background, []
     if bg.heartbeats:
-        span = _hm(snap, bg.first_ms) + (f"–{_hm(snap, bg.last_ms)}" if bg.heartbeats > 1 else "")
+        span = hm(snap, bg.first_ms) + (f"–{hm(snap, bg.last_ms)}" if bg.heartbeats > 1 else "")
         said = f"{bg.delivered} delivered something" if bg.delivered else "nothing delivered"
         out.append(f"- Heartbeats: {bg.heartbeats} check{'s' * (bg.heartbeats != 1)} ({span}), {said}")
     for job in bg.jobs[:_MAX_JOBS]:
-        out.append(f"- Cron `{_inline(job.name)}`: {_runs(snap, job.runs)}, last {job.outcome}")
+        out.append(f"- Cron `{inline(job.name)}`: {_runs(snap, job.runs)}, last {job.outcome}")
     if len(bg.jobs) > _MAX_JOBS:
         runs = sum(len(j.runs) for j in bg.jobs[_MAX_JOBS:])
         out.append(f"- … and {len(bg.jobs) - _MAX_JOBS} more cron jobs ({runs} runs)")
@@ -116,7 +99,7 @@ def _background(snap: DaySnapshot) -> list[str]:
     if bg.subagents:
         n = len(bg.subagents)
         out.append(f"- Sub-agents: {n} run{'s' * (n != 1)} ("
-                   + ", ".join(f"{_hm(snap, a)}–{_hm(snap, b)}" for a, b in bg.subagents[:6])
+                   + ", ".join(f"{hm(snap, a)}–{hm(snap, b)}" for a, b in bg.subagents[:6])
                    + (", …" if n > 6 else "") + ")")
     return out
 
@@ -124,12 +107,12 @@ def _background(snap: DaySnapshot) -> list[str]:
 def _runs(snap: DaySnapshot, runs: Sequence[int]) -> str:
     n = len(runs)
     if n > 6:
-        return f"{n} runs {_hm(snap, runs[0])}–{_hm(snap, runs[-1])}"
-    return f"{n} run{'s' * (n != 1)} at {', '.join(_hm(snap, t) for t in runs)}"
+        return f"{n} runs {hm(snap, runs[0])}–{hm(snap, runs[-1])}"
+    return f"{n} run{'s' * (n != 1)} at {', '.join(hm(snap, t) for t in runs)}"
 
 
 def _counts(pairs: Sequence[tuple[str, int]], limit: int = 8) -> str:
-    text = ", ".join(f"{_inline(name)} ×{n}" for name, n in pairs[:limit])
+    text = ", ".join(f"{inline(name)} ×{n}" for name, n in pairs[:limit])
     return text + (f", {len(pairs) - limit} more" if len(pairs) > limit else "")
 
 
@@ -138,7 +121,7 @@ def _switches(snap: DaySnapshot) -> str:
         return ""
     out = ["### Model switches", ""]
     for ts, session, old, new in snap.switches[:_MAX_SWITCHES]:
-        out.append(f"- {_hm(snap, ts)} {_inline(old)} → {_inline(new)} (session `{session[:8]}`)")
+        out.append(f"- {hm(snap, ts)} {inline(old)} → {inline(new)} (session `{session[:8]}`)")
     if len(snap.switches) > _MAX_SWITCHES:
         out.append(f"- … and {len(snap.switches) - _MAX_SWITCHES} more switches")
     if snap.fallbacks:
@@ -166,7 +149,7 @@ def _candidates(turns: Sequence[Turn]) -> list[str]:
                 for sentence in sentences(line):
                     s = statement(sentence) if len(sentence) >= 20 else ""
                     if s:
-                        found[_inline(s)] = None
+                        found[inline(s)] = None
     return list(found)
 
 
@@ -186,160 +169,6 @@ def _decisions(candidates: list[str], visible: str, room: int) -> str:
     return "\n".join([*out, ""]) if len(out) > 2 else ""
 
 
-@dataclass
-class _Shown:
-    """One exchange made ready to print: its texts on one line each (cut into weighed sentences), when it
-    happened (more than once if it repeated), and how much it is worth keeping."""
-
-    times: list[str]
-    label: str  # asked, agent, heartbeat, delivered
-    request: str
-    answer: str
-    tools: str
-    mentions: tuple[str, ...]  # names, numbers and identifiers in the request and the answer
-    weight: float = 0.0  # how much it names that the rest of the day does not
-    worth: Callable[[Sequence[str]], float] = lambda ms: 0.0  # how much a sentence names, by the same measure
-    _parts: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
-
-    def header(self) -> str:
-        more = f" +{len(self.times) - 3}" if len(self.times) > 3 else ""
-        return ", ".join(self.times[:3]) + more
-
-    def cut(self, text: str, cap: int) -> str:
-        """`text` (its request or answer) in `cap` characters, keeping its most telling sentences. The
-        sentences are weighed the first time it is cut: most exchanges of a busy day never are."""
-        if len(text) <= cap:
-            return text
-        if not self.weight:  # names nothing: no sentence is worth more than another
-            return clip((), text, cap)
-        if text not in self._parts:  # a sentence names what the exchange names and it holds
-            self._parts[text] = tuple((x, self.worth([m for m in self.mentions if m.strip("`") in x]))
-                                      for x in sentences(_prose(text)))
-        return clip(self._parts[text], text, cap)
-
-
-def _shown(snap: DaySnapshot) -> list[_Shown]:
-    """The exchanges, with repeats folded into their first occurrence: a request asked again adds its time
-    (and an answer not given before) to the first; an answer given again is not repeated."""
-    asked: dict[str, _Shown] = {}
-    said: dict[str, _Shown] = {}
-    answers, requests = Seen(), Seen()
-    out: list[_Shown] = []
-    for t in snap.turns:
-        request, answer = _inline(t.request), " ".join(_inline(a) for a in t.answers[-2:])
-        label = "asked" if request else _LABELS.get(t.kind, "agent")
-        tools = f" _(tools: {', '.join(t.tools[:6])})_" if t.tools else ""
-        hm = _hm(snap, t.ts_ms)
-        akey, new_answer = answers.first(answer) if answer else ("", True)
-        if request:
-            rkey, new_request = requests.first(request)
-            if not new_request and rkey in asked:
-                first = asked[rkey]
-                first.times.append(hm)
-                if answer and new_answer:
-                    first.answer = f"{first.answer} {answer}".strip()
-                    first.tools = first.tools or tools
-                    said[akey] = first
-                continue
-            s = _Shown([hm], label, request, answer if new_answer else "", tools, ())
-            asked[rkey] = s
-        elif not answer:
-            continue
-        elif not new_answer:  # the same thing said again: one line, with both times
-            if akey in said:
-                said[akey].times.append(hm)
-            continue
-        else:
-            s = _Shown([hm], label, "", answer, tools, ())
-        if answer and new_answer:
-            said[akey] = s
-        out.append(s)
-    for s in out:
-        s.mentions = tuple(dict.fromkeys(find_mentions(_prose(f"{s.request}\n{s.answer}"))))
-    spread: Counter[str] = Counter(m for s in out for m in s.mentions)
-    weights = {m: (2.0 if any(c.isdigit() for c in m) else 1.0) / n for m, n in spread.items()}
-
-    def worth(ms: Sequence[str]) -> float:
-        return sum(weights.get(m, 0.0) for m in set(ms))
-
-    for s in out:
-        s.weight = worth(s.mentions)
-        s.worth = worth
-    return out
-
-
-def _prose(text: str) -> str:
-    return CODE_BLOCK.sub(" ", text) if "```" in text else text
-
-
-def _exchanges(turns: list[_Shown], room: int) -> str:
-    """The key exchanges in `room` bytes: the largest even per-text cap that fits, then even thinning.
-    Sizes that cannot fit, by a lower bound, are passed over without formatting them (formatting cuts and
-    weighs sentences)."""
-    if not turns:
-        return ""
-    cap = 1200
-    while cap > _MIN_CAP and _least(turns, cap) > room:
-        cap = _smaller(cap)
-    text = ""
-    if _least(turns, cap) <= room:
-        text = _format(turns, cap)
-        while len(text.encode()) > room and cap > _MIN_CAP:
-            cap = _smaller(cap)
-            text = _format(turns, cap)
-        if len(text.encode()) <= room:
-            return text
-    kept = turns
-    while len(kept) > 1:
-        kept = _thin(kept, max(1, int(len(kept) * 0.8)))
-        while len(kept) > 1 and _least(kept, cap) > room:
-            kept = _thin(kept, max(1, int(len(kept) * 0.8)))
-        text = _format(kept, cap, len(turns) - len(kept))
-        if len(text.encode()) <= room:
-            break
-    return text or _format(kept, cap, len(turns) - len(kept))
-
-
-def _smaller(cap: int) -> int:
-    return max(_MIN_CAP, int(cap * 0.75))
-
-
-def _least(turns: list[_Shown], cap: int) -> int:
-    """A lower bound on the bytes `_format` makes of `turns` at `cap` (a cut text is at most `cap` long)."""
-    return sum(min(len(t.request), cap - 1) + min(len(t.answer), cap - 1) + 18 for t in turns)
-
-
-def _thin(turns: list[_Shown], keep: int) -> list[_Shown]:
-    """`keep` of `turns`, one from each of `keep` equal stretches of the day: the weightiest (the first
-    of equals), so every part of the day stays represented."""
-    step = len(turns) / keep
-    out = []
-    for i in range(keep):
-        stretch = turns[int(i * step):max(int((i + 1) * step), int(i * step) + 1)]
-        out.append(max(stretch, key=lambda t: t.weight))
-    return out
-
-
-def _format(turns: list[_Shown], cap: int, omitted: int = 0) -> str:
-    out = ["### Key exchanges", ""]
-    for t in turns:
-        request, answer = t.cut(t.request, cap), t.cut(t.answer, cap)
-        if t.label == "asked":
-            out.append(f"- **{t.header()} asked:** {request}")
-            if answer:
-                out.append(f"  **answered:** {answer}{t.tools}")
-            elif t.tools:
-                out.append("  " + t.tools.strip())
-        else:
-            out.append(f"- **{t.header()} {t.label}:**{t.tools}")
-            if answer:
-                out.append("  " + answer)
-    if omitted:
-        out.append(f"- … {omitted} more exchanges not shown")
-    out.append("")
-    return "\n".join(out)
-
-
 @dataclass(frozen=True)
 class _Mention:
     text: str
@@ -348,7 +177,7 @@ class _Mention:
     weight: float
 
 
-def _mentions(turns: list[_Shown]) -> list[_Mention]:
+def _mentions(turns: list[Shown]) -> list[_Mention]:
     """Every distinct identifier of the day (paths, URLs, code spans, ids with digits; not names or plain
     numbers), where it first appears, and how telling it is: rarer is better."""
     spread: Counter[str] = Counter(m for t in turns for m in t.mentions)
@@ -397,22 +226,14 @@ def _tail(snap: DaySnapshot) -> str:
     if snap.tools or snap.files or snap.commands:
         out += ["### Tools and files", ""]
         if snap.tools:
-            out.append("- Tools: " + ", ".join(f"{_inline(name)} ×{n}" for name, n in snap.tools[:15]))
+            out.append("- Tools: " + ", ".join(f"{inline(name)} ×{n}" for name, n in snap.tools[:15]))
         for path, hows in snap.files[:25]:
-            out.append(f"- `{_inline(path)}` ({', '.join(hows)})")
+            out.append(f"- `{inline(path)}` ({', '.join(hows)})")
         if len(snap.files) > 25:
             out.append(f"- … and {len(snap.files) - 25} more files")
         for cmd in snap.commands[:10]:
-            out.append(f"- ran `{_inline(cmd)}`")
+            out.append(f"- ran `{inline(cmd)}`")
         out.append("")
     if snap.errors:
-        out += ["### Errors", ""] + [f"- {_inline(e)}" for e in list(dict.fromkeys(snap.errors))[:8]] + [""]
+        out += ["### Errors", ""] + [f"- {inline(e)}" for e in list(dict.fromkeys(snap.errors))[:8]] + [""]
     return "\n".join(out)
-
-
-def _inline(text: str) -> str:
-    """One line of Markdown that cannot open a block or break our markers (a heading's marks left out)."""
-    if "#" in text:
-        text = _HEADING.sub("", text)
-    flat = " ".join(text.split())
-    return flat.replace("<!--", "<!—").replace("-->", "—>")
