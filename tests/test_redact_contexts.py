@@ -223,14 +223,12 @@ def test_run_prefilter_and_direct_scan_agree(secret_rate: float) -> None:
     """The token prefilter (one pass over the runs, then only the rules whose anchor starts a word there)
     finds exactly what running every token rule over the whole text finds."""
     text = "\n".join(r.line for r in transcript_records(seed=4, size=300_000, secret_rate=secret_rate))
-    data, spans, _blobs = engine._runs(text)
-    prefiltered = engine._token_hits(text, (data, spans))
+    prefiltered = engine._token_hits(text, engine._runs(text))
     assert prefiltered == engine._token_hits(text)
     if secret_rate > 0.1:
         assert len(prefiltered) > 10
     for case in planted_cases(seed=23, per_context=1):
-        data, spans, _blobs = engine._runs(case.text)
-        assert engine._token_hits(case.text, (data, spans)) == engine._token_hits(case.text), case
+        assert engine._token_hits(case.text, engine._runs(case.text)) == engine._token_hits(case.text), case
 
 
 def test_gated_and_ungated_keyword_rules_agree() -> None:

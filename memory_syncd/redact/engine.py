@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 
 from memory_syncd.redact import generic, keys, structural, tokens_ai, tokens_cloud, tokens_comms, tokens_dev
 from memory_syncd.redact.kinds import Hit, Kind, TextRule, Tier, TokenRule, literal_prefix
-from memory_syncd.redact.scan import BLOB_MIN, RUN_MIN, Span, TokenPrefilter, encode, runs
+from memory_syncd.redact.scan import BLOB_MIN, RUN_MIN, Runs, Span, TokenPrefilter, encode, runs
 from memory_syncd.redact.values import is_filler
 
 TOKEN_RULES: tuple[TokenRule, ...] = (tokens_ai.RULES + tokens_dev.RULES + tokens_cloud.RULES + tokens_comms.RULES
@@ -58,21 +58,16 @@ def _escaped_boundary(text: str, at: int) -> bool:
     return at >= 6 and text[at - 6:at - 4] == "\\u" and all(c in _HEX for c in text[at - 4:at])
 
 
-def _runs(text: str) -> tuple[bytes, list[Span], list[Span]]:
-    """`text` as bytes (same offsets), its runs of token characters, and apart its base64 blobs."""
-    data = encode(text)
-    spans, blobs = runs(data)
-    return data, spans, blobs
+def _runs(text: str) -> Runs:
+    """The runs of token characters in `text`, and apart its base64 blobs (see `scan.Runs`)."""
+    return runs(encode(text))
 
 
-def _token_hits(text: str, found_runs: tuple[bytes, Sequence[Span]] | None = None) -> list[Hit]:
+def _token_hits(text: str, found_runs: Runs | None = None) -> list[Hit]:
     """Hits of the token rules. With `found_runs` (see `_runs`) only the rules the prefilter picks run, each
     only on the runs where its anchor occurs; without, every rule scans the whole text: slower, same hits."""
-    if found_runs is None:
-        work = [(rule, (0, len(text))) for rule in TOKEN_RULES]
-    else:
-        data, spans = found_runs
-        work = _PREFILTER.candidates(data, spans) if spans else []
+    whole = (0, len(text))
+    work = [(rule, whole) for rule in TOKEN_RULES] if found_runs is None else _PREFILTER.candidates(found_runs)
     hits: list[Hit] = []
     for rule, (lo, hi) in work:
         for m in rule.regex.finditer(text, lo, hi):
@@ -106,55 +101,66 @@ def _segments(size: int, blobs: Sequence[Span]) -> list[Span]:
     return out
 
 
-def _gates(rule: TextRule) -> tuple[str, ...]:
-    """The anchors worth checking before running `rule`: none when its regex starts with its only anchor,
-    since the regex engine then finds that literal as fast as a substring test would."""
-    if len(rule.anchors) == 1 and literal_prefix(rule.regex.pattern).startswith(rule.anchors[0]):
-        return ()
-    return rule.anchors
+def _prefix(rule: TextRule) -> str:
+    """The literal every match of `rule` starts with (its regex's own prefix, or its anchors' common one)."""
+    found = literal_prefix(rule.regex.pattern)
+    if found or not rule.anchors:
+        return found
+    first, last = min(rule.anchors), max(rule.anchors)
+    size = 0
+    while size < len(first) and first[size] == last[size]:
+        size += 1
+    return first[:size]
 
 
-Plan = tuple[TextRule, tuple[str, ...], tuple[str, ...]]  # a rule, the anchors to check, the needs to check
-PLANS: tuple[Plan, ...] = tuple((rule, _gates(rule), rule.needs) for rule in TEXT_RULES)
-UNGATED: tuple[Plan, ...] = tuple((rule, (), ()) for rule in TEXT_RULES)  # slower, same hits (see tests)
+# A rule, the literal its matches start with, and the substrings they all contain. In short texts the literal
+# is a gate: a failed substring test costs a fraction of a regex call. In long texts the regex engine skips to
+# that literal faster than a substring test finds short keywords, so it runs ungated. A rule's other anchors
+# are never checked (each would be one more scan); `needs` are single characters (memchr) or long literals.
+# Rules whose literal always lies in a run of token characters look for it in the runs: a fraction of a text.
+Plan = tuple[TextRule, str, tuple[str, ...], bytes]
+PLANS: tuple[Plan, ...] = tuple((rule, _prefix(rule), rule.needs, _prefix(rule).encode() if rule.in_runs else b"")
+                                for rule in TEXT_RULES)
+UNGATED: tuple[Plan, ...] = tuple((rule, "", (), b"") for rule in TEXT_RULES)  # slower, same hits (see tests)
+GATE_BELOW = 1024  # characters; see PLANS
 
 
-def _text_hits(text: str, found: frozenset[str] = frozenset(), blobs: Sequence[Span] = (),
+def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs | None = None,
                plans: Sequence[Plan] = PLANS) -> list[Hit]:
     """Hits of the context rules; `found` holds the kinds the token rules found (see `TextRule.requires`).
-    A rule runs only if one of its anchors and all of its `needs` occur; keyword rules skip `blobs`."""
+    A rule runs only if its literal and all of its `needs` occur; keyword rules skip the base64 blobs."""
+    if found_runs is None:
+        found_runs = _runs(text)
+    blobs = found_runs.blobs
     lowered = text.lower()
     size = len(text)
     same_offsets = len(lowered) == size  # lower() can lengthen a few non-ASCII characters
     parts = _segments(size, blobs) if blobs and same_offsets else None
+    gated = size < GATE_BELOW
     hits: list[Hit] = []
-    for rule, gates, needs in plans:
+    for rule, prefix, needs, in_runs in plans:
         if rule.requires and rule.requires not in found:
             continue
+        if in_runs and not found_runs.hold(in_runs):
+            continue
         haystack = lowered if rule.lower else text
-        split = parts if rule.lower else None
-        if gates:
-            for anchor in gates:
-                if anchor in haystack and (split is None or _in_parts(haystack, anchor, split)):
-                    break
-            else:
-                continue
+        if gated and prefix and prefix not in haystack:
+            continue
         if needs and not all(need in haystack for need in needs):
             continue
         if rule.lower and not same_offsets:
+            # Case-insensitive regexes have no literal prefix to skip to: check the keyword first.
+            if rule.anchors and not any(anchor in lowered for anchor in rule.anchors):
+                continue
             assert rule.regex_i is not None
             matches: Iterable[re.Match[str]] = rule.regex_i.finditer(text)
-        elif split is not None:
-            matches = (m for lo, hi in split for m in rule.regex.finditer(haystack, lo, hi))
+        elif rule.lower and parts is not None:
+            matches = (m for lo, hi in parts for m in rule.regex.finditer(haystack, lo, hi))
         else:
             matches = rule.regex.finditer(haystack)
         for m in matches:
             hits.extend(rule.resolve(m, text))
     return hits
-
-
-def _in_parts(haystack: str, needle: str, parts: Sequence[Span]) -> bool:
-    return any(haystack.find(needle, lo, hi) >= 0 for lo, hi in parts)
 
 
 class _Taken:
@@ -200,9 +206,9 @@ def _select(hits: list[Hit], markers: list[tuple[int, int]]) -> list[Hit]:
 
 
 def _hits(text: str) -> list[Hit]:
-    data, spans, blobs = _runs(text)
-    token_hits = _token_hits(text, (data, spans)) if spans else []
-    return token_hits + _text_hits(text, frozenset(h.kind for h in token_hits), blobs)
+    found_runs = _runs(text)
+    token_hits = _token_hits(text, found_runs) if found_runs.spans else []
+    return token_hits + _text_hits(text, frozenset(h.kind for h in token_hits), found_runs)
 
 
 def _markers(text: str) -> list[tuple[int, int]]:

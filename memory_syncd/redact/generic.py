@@ -313,10 +313,10 @@ _PAIR_ARGS = (r"[ \t]*(?P<q>\\{0,3}[\"'])[^\"'\\\n]{1,128}(?P=q)[ \t]*,[ \t]*(?P
 # Two rules rather than one alternation: a pattern that starts with a literal is found far faster.
 _AUTH_TUPLE = r"auth[ \t]*=[ \t]*\(" + _PAIR_ARGS
 _AUTH_CLASS = r"http(?:basic|digest|proxy)auth\(" + _PAIR_ARGS
-_OTHER_RULES = (lower_rule(KINDS, _FLAG, _flag, ("--",)), lower_rule(KINDS, _PAIR, _pair, ("value",), needs=("name",)),
-                lower_rule(KINDS, _NETRC, _netrc_or_tuple, ("machine",), needs=("password",)),
-                lower_rule(KINDS, _AUTH_TUPLE, _netrc_or_tuple, ("auth",)),
-                lower_rule(KINDS, _AUTH_CLASS, _netrc_or_tuple, ("auth(",)))
+_OTHER_RULES = (lower_rule(KINDS, _FLAG, _flag, ("--",)), lower_rule(KINDS, _PAIR, _pair, ("value",), needs=("value",)),
+                lower_rule(KINDS, _NETRC, _netrc_or_tuple, ("machine",)),
+                lower_rule(KINDS, _AUTH_TUPLE, _netrc_or_tuple, ("auth",), needs=("=", "(", ",")),
+                lower_rule(KINDS, _AUTH_CLASS, _netrc_or_tuple, ("auth(",), needs=("(", ",")))
 _KEYWORD_LIST = ("pass", "pw", "secret", "token", "key", "auth", "cred")
 # One regex per keyword: each starts with a literal, which the regex engine finds many times faster than an
 # alternation it would try at every position (a name holding two keywords is found twice; identical hits merge).

@@ -69,9 +69,9 @@ def _putty(m: re.Match[str], text: str) -> Iterator[Hit]:
 
 TEXT_RULES: tuple[TextRule, ...] = (
     TextRule((PRIVATE_KEY,), re.compile(_PEM_SOURCE, re.S), _pem, ("BEGIN",), needs=("PRIVATE",)),
-    TextRule((PRIVATE_KEY,), re.compile(_OPENSSH_SOURCE), _bare_openssh, ("b3BlbnNzaC1rZXktdjE",)),
+    TextRule((PRIVATE_KEY,), re.compile(_OPENSSH_SOURCE), _bare_openssh, ("b3BlbnNzaC1rZXktdjE",), in_runs=True),
     TextRule((PUTTY_KEY,), re.compile(_PUTTY_SOURCE, re.S), _putty, ("PuTTY-User-Key-File",),
-             needs=("Private-Lines",)),
+             needs=("Private-Lines",), in_runs=True),
 )
 
 TOKEN_RULES: tuple[TokenRule, ...] = rules(

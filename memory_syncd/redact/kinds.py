@@ -123,7 +123,9 @@ class TextRule:
     folding; the offsets are the same as in the original text, which is what `resolve` reads values from.
     `regex_i` is the same pattern compiled with IGNORECASE, used when lowercasing would move offsets.
     With `requires`, the rule runs only if the token rules found that kind (a pair's second half).
-    `anchors` are gates (the rule runs if one occurs); `needs` are further substrings every match contains.
+    `anchors` are the rule's keywords; `needs` are further substrings every match contains (cheap gates).
+    With `in_runs`, every match starts with the regex's literal prefix and that prefix lies in a run of token
+    characters (see `scan`), so the engine looks for it in the runs instead of the whole text.
     """
 
     kinds: tuple[Kind, ...]
@@ -134,6 +136,7 @@ class TextRule:
     regex_i: re.Pattern[str] | None = None
     requires: str = ""
     needs: tuple[str, ...] = ()
+    in_runs: bool = False
 
 
 def lower_rule(kinds: tuple[Kind, ...], source: str, resolve: Resolver, anchors: tuple[str, ...],

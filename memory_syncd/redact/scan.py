@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from memory_syncd.redact.kinds import ALNUM, TokenRule
 
@@ -47,14 +48,28 @@ def encode(text: str) -> bytes:
     return text.encode("ascii", "replace")
 
 
-def runs(data: bytes) -> tuple[list[Span], list[Span]]:
-    """The runs of at least RUN_MIN token characters in `data` (see `encode`), and apart the base64 blobs
-    (images, archives): runs longer than BLOB_MIN made only of base64 characters."""
+class Runs(NamedTuple):
+    """A text's runs of at least RUN_MIN token characters: `spans`, and apart the base64 `blobs` (images,
+    archives: runs longer than BLOB_MIN made only of base64 characters). `data` is the text as bytes with
+    the same offsets (see `encode`); `joined` holds the spans' bytes, each led by the sentinel."""
+
+    data: bytes
+    spans: list[Span]
+    blobs: list[Span]
+    joined: bytes
+
+    def hold(self, needle: bytes) -> bool:
+        """Does some run (a span or a blob) contain `needle`?"""
+        return needle in self.joined or any(self.data.find(needle, s, e) >= 0 for s, e in self.blobs)
+
+
+def runs(data: bytes) -> Runs:
+    """The runs of token characters in `data` (see `encode`)."""
     cls = data.translate(_CLASS)
     find = cls.find
     start = find(_RUN)
     if start < 0:
-        return [], []
+        return Runs(data, [], [], b"")
     spans: list[Span] = []
     blobs: list[Span] = []
     size = len(cls)
@@ -67,7 +82,8 @@ def runs(data: bytes) -> tuple[list[Span], list[Span]]:
         else:
             spans.append((start, end))
         start = find(_RUN, end)
-    return spans, blobs
+    joined = _SENTINEL + _SENTINEL.join([data[s:e] for s, e in spans]) if spans else b""
+    return Runs(data, spans, blobs, joined)
 
 
 def _escape_skip(data: bytes, start: int) -> int:
@@ -144,17 +160,23 @@ class TokenPrefilter:
                 return None
         return keys
 
-    def candidates(self, data: bytes, spans: Sequence[Span]) -> list[tuple[TokenRule, Span]]:
+    def candidates(self, found_runs: Runs) -> list[tuple[TokenRule, Span]]:
         """(rule, run) pairs worth running: the rule's anchor starts a word in that run."""
-        pieces = [data[s:e] for s, e in spans]
+        data, spans, _blobs, joined = found_runs
+        if not spans:
+            return []
+        sizes = [e - s for s, e in spans]
         owners = list(range(len(spans)))
+        escaped: list[bytes] = []
         for i in [i for i, (s, _) in enumerate(spans) if s and data[s - 1] in _ESCAPE_LEADS]:
             s, e = spans[i]
             skip = _escape_skip(data, s)
             if skip:
-                pieces.append(data[s + skip:e])
+                escaped.append(data[s + skip:e])
+                sizes.append(e - s - skip)
                 owners.append(i)
-        joined = _SENTINEL + _SENTINEL.join(pieces)
+        if escaped:
+            joined += _SENTINEL + _SENTINEL.join(escaped)
         by_key = self._by_key
         found: list[tuple[int, int]] = [(m.start(), rule) for m in self._trie.finditer(joined.translate(_MARK))
                                         for rule in by_key[_SENTINEL + m.group(1)]]
@@ -163,7 +185,7 @@ class TokenPrefilter:
         if not found:
             return []
         offsets = [0]
-        for piece in pieces:
-            offsets.append(offsets[-1] + len(piece) + 1)
+        for size in sizes:
+            offsets.append(offsets[-1] + size + 1)
         pairs = {(rule, owners[bisect_right(offsets, at) - 1]) for at, rule in found}
         return [(self.rules[rule], spans[run]) for rule, run in sorted(pairs)]

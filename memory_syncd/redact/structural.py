@@ -239,7 +239,8 @@ def _aws_pair(m: re.Match[str], text: str) -> Iterator[Hit]:
 
 _Q = r"(?:\\{0,3}[\"'])?"
 TEXT_RULES: tuple[TextRule, ...] = (
-    TextRule(tuple(URL_KINDS.values()), _URL_CRED, _url, ("://",), needs=("@",)),
+    # On the lowercased copy (the pattern has no letters to fold) so that, like keyword rules, it skips blobs.
+    lower_rule(tuple(URL_KINDS.values()), _URL_CRED.pattern, _url, ("://",), needs=("@",)),
     lower_rule((BEARER,), r"bearer[ \t]+(?P<v>[a-z0-9._~+/-]{8,}=*)", _bearer, ("bearer",)),
     lower_rule((BASIC,), r"basic[ \t]+(?P<v>[a-z0-9+/]{6,}={0,2})(?![a-z0-9+/=])", _basic, ("basic",)),
     lower_rule((AUTH_HEADER,),
@@ -248,10 +249,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
                _auth_header, ("authorization",)),
     lower_rule((CURL_USER,),
                r"(?:-u|--user|--http-user)(?:[ \t]+|=)?(?:\\{0,3}[\"'])?(?P<user>[^\s:\"'\\]{1,128}):"
-               r"(?P<pw>[^\s\"'\\]{1,256})", _curl_user, ("-u", "--user")),
+               r"(?P<pw>[^\s\"'\\]{1,256})", _curl_user, ("-u", "--user"), needs=(":",)),
     lower_rule((CLI_PASSWORD,),
                r"-p[ \t]*(?:'(?P<a>[^'\n]+)'|\"(?P<b>[^\"\n]+)\"|(?P<c>[^\s'\"\\-][^\s'\"\\]*))",
-               _cli_password, ("mysql", "mariadb", "sshpass", "docker", "-p'", '-p"'), needs=("-p",)),
+               _cli_password, ("mysql", "mariadb", "sshpass", "docker", "-p'", '-p"')),
     lower_rule((COOKIE,), r"cookie(?:\\{0,3}[\"'])?(?:[ \t]*[:=]|[ \t]+(?=\\{0,3}[\"']))[ \t]*(?:\\{0,3}[\"'])?"
                r"(?P<v>[^\n\"'\\]{3,4000})", _cookie, ("cookie",)),
     TextRule((AWS_SECRET,),

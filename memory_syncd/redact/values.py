@@ -62,6 +62,11 @@ _FUNCTION_WORDS = words("""
 the a an is are be must should at least of to for and or not your enter please invalid incorrect required
 characters character chars long with without missing wrong expired failed new old this that it
 """)
+_SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
+_SIX_SAME = re.compile(r"(.)\1{5}")
+_DRIVE = re.compile(r"^[A-Za-z]:\\")
+_FILE_EXTENSION = re.compile(r"\.[A-Za-z]{1,5}$")
+_FILL_CHARACTERS = "x*.#-_0<>?•·"
 _SEQUENCES = ("0123456789012345678901234567890", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
               "9876543210987654321098765432109", "qwertyuiopasdfghjklzxcvbnm")
 
@@ -89,7 +94,7 @@ def is_filler(value: str) -> bool:
     """Runs of one character (`xxxxxx`, `000000`) or too few distinct characters for a real key."""
     if len(set(value)) < min(5, max(2, len(value) // 3)):
         return True
-    return re.search(r"(.)\1{5}", value) is not None
+    return _SIX_SAME.search(value) is not None
 
 
 def is_sequential(value: str) -> bool:
@@ -102,9 +107,9 @@ def is_placeholder(value: str) -> bool:
     v = value.lower()
     if not v or v.startswith(MARKER_PREFIX.lower()) or v in _STOP_VALUES:
         return True
-    if set(v) <= set("x*.#-_0<>?•·"):
+    if not v.strip(_FILL_CHARACTERS):  # made only of filler characters
         return True
-    return any(s in v for s in _STOP_SUBSTRINGS) or is_sequential(v)
+    return _STOP.search(v) is not None or is_sequential(v)
 
 
 # In a password slot almost anything is a password (`supersecret`, `Passw0rd1234`, `hunter2`): only clear
@@ -113,6 +118,8 @@ _TEMPLATE_SUBSTRINGS = (
     "your", "example", "sample", "placeholder", "changeme", "change_me", "change-me", "replace_me",
     "replace-me", "replaceme", "redacted", "dummy", "lorem", "ipsum", "xxxx", "****", "....", "…",
 )
+_STOP = re.compile("|".join(map(re.escape, _STOP_SUBSTRINGS)))  # any of them, in one search
+_TEMPLATE = re.compile("|".join(map(re.escape, _TEMPLATE_SUBSTRINGS)))
 _TEMPLATE_TAIL = re.compile(r"(?:^|[-_. ])here$", re.IGNORECASE)
 _TEMPLATE_VALUES = _STOP_VALUES | words("password passwd passwort pwd secret changeit todo fixme tbd")
 # Letters-only words about passwords name the slot, not fill it: enum values (`FORCE_CHANGE_PASSWORD`,
@@ -128,9 +135,9 @@ def is_template(value: str) -> bool:
     v = value.lower()
     if not v or v.startswith(MARKER_PREFIX.lower()) or v in _TEMPLATE_VALUES:
         return True
-    if set(v) <= set("x*.#-_0<>?•·") or _NAMES_THE_SLOT.fullmatch(v):
+    if not v.strip(_FILL_CHARACTERS) or _NAMES_THE_SLOT.fullmatch(v):
         return True
-    return any(s in v for s in _TEMPLATE_SUBSTRINGS) or _TEMPLATE_TAIL.search(v) is not None
+    return _TEMPLATE.search(v) is not None or _TEMPLATE_TAIL.search(v) is not None
 
 
 def is_reference(value: str) -> bool:
@@ -153,8 +160,8 @@ def is_random_base64(value: str) -> bool:
     if not _B64_VALUE.fullmatch(value):
         return False
     longest = max(value.split("/"), key=len)
-    if len(longest) < 16 or not (any(c.isupper() for c in longest) and any(c.islower() for c in longest)
-                                 and any(c.isdigit() for c in longest)):
+    if len(longest) < 16 or not (any(map(str.isupper, longest)) and any(map(str.islower, longest))
+                                 and any(map(str.isdigit, longest))):
         return False
     return len(_WORD_PIECE.findall(longest)) * 3 >= len(longest) and not is_plain(longest)
 
@@ -164,10 +171,10 @@ def is_path_or_url(value: str) -> bool:
         return True
     if value.startswith("/"):
         return not is_random_base64(value)
-    if re.match(r"^[A-Za-z]:\\", value):
+    if _DRIVE.match(value):
         return True
     # a/b/c.ext: a relative path with a file extension
-    return "/" in value and re.search(r"\.[A-Za-z]{1,5}$", value) is not None and is_plain(value)
+    return "/" in value and _FILE_EXTENSION.search(value) is not None and is_plain(value)
 
 
 def is_uuid(value: str) -> bool:
@@ -179,7 +186,7 @@ def looks_secret(value: str, *, weak_name: bool = False) -> bool:
 
     `weak_name` is for names that only say `key` or `auth`: there a UUID is taken for an identifier."""
     v = value
-    if len(v) < 8 or len(v) > 1000 or any(c.isspace() for c in v):
+    if len(v) < 8 or len(v) > 1000 or _SPACE.search(v):
         return False
     if is_reference(v) or is_placeholder(v) or _DIGEST.match(v) or is_path_or_url(v):
         return False
@@ -189,10 +196,7 @@ def looks_secret(value: str, *, weak_name: bool = False) -> bool:
         return False
     if shannon(v) <= entropy_floor(v):
         return False
-    has_digit = any(c.isdigit() for c in v)
-    has_upper = any(c.isupper() for c in v)
-    has_lower = any(c.islower() for c in v)
-    return has_digit or (has_upper and has_lower and len(v) >= 16)
+    return any(map(str.isdigit, v)) or (len(v) >= 16 and any(map(str.isupper, v)) and any(map(str.islower, v)))
 
 
 def _is_passphrase(value: str) -> bool:
@@ -218,8 +222,8 @@ def looks_password(value: str, *, quoted: bool, literal: bool) -> bool:
     if quoted:
         if v[0] in "),;]}" or v.rstrip().endswith("("):
             return False
-        return _is_passphrase(v) if any(c.isspace() for c in v) else True
-    if any(c.isspace() for c in v):
+        return _is_passphrase(v) if _SPACE.search(v) else True
+    if _SPACE.search(v):
         return literal and _is_passphrase(v)
     if _DOTTED_IDENT.match(v):
         return False
@@ -231,6 +235,5 @@ def looks_password(value: str, *, quoted: bool, literal: bool) -> bool:
 
 def looks_random(value: str) -> bool:
     """For token formats whose prefix alone is not unique (`sk-`, `ak_`, Discord): digits, letters, entropy."""
-    has_digit = any(c.isdigit() for c in value)
-    has_alpha = any(c.isalpha() for c in value)
-    return has_digit and has_alpha and not is_plain(value) and shannon(value) > entropy_floor(value)
+    return (any(map(str.isdigit, value)) and any(map(str.isalpha, value)) and not is_plain(value)
+            and shannon(value) > entropy_floor(value))
