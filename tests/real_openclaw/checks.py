@@ -1,7 +1,8 @@
 """Assertions shared by the real-OpenClaw test modules: memory-syncd's output against the independent read.
 
-Owns the comparisons and their failure messages: compare's per-day counts against `store_truth`, every
-answer's token in the managed block of its day, backfill's reported counts.
+Owns the comparisons and their failure messages: compare's per-day counts against `store_truth` (or
+`jsonl_truth`), every answer's token in the managed block of its day, backfill's reported counts, and the
+daemon's latency from `openclaw agent` returning to the answer in the memory file.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from store_truth import Msg, day_of
-from syncd_runner import day_blocks
+from syncd_runner import Sample, Syncd, day_blocks, p95
 
 
 def compare_days(doc: Any, agent: str = "main") -> dict[str, int]:
@@ -54,3 +55,19 @@ def assert_answers_in_blocks(memory_dir: Path, msgs: list[Msg], tokens: Iterable
 
 def backfill_counts(results: list[Any]) -> dict[str, int]:
     return {str(r["date"]): int(r["messages"]) for r in results}
+
+
+def check_latency(samples: list[Sample], memory_dir: Path, syncd: Syncd, minimum: int = 5) -> None:
+    """Every sample's answer reached the memory file while the daemon ran, p95 within 2 s (run after backfill,
+    which tells an answer the daemon never wrote from one that is not rendered at all)."""
+    assert len(samples) >= minimum, f"only {len(samples)} turns measured"
+    report = ", ".join(f"{s.token}: " + ("never" if s.latency is None else f"{s.latency:.2f}s") for s in samples)
+    never = [s.token for s in samples if s.latency is None]
+    if never:
+        after_backfill = day_blocks(memory_dir)
+        rendered = [t for t in never if any(t in b for b in after_backfill.values())]
+        raise AssertionError(f"answers never reached the memory file while the daemon ran: {report}; of these, "
+                             f"backfill later rendered {rendered or 'none'} (the rest are missing from rendering "
+                             f"altogether)\ndaemon log:\n{syncd.log_tail()}")
+    worst = p95([s.latency for s in samples if s.latency is not None])
+    assert worst <= 2.0, f"p95 {worst:.2f}s > 2s over {len(samples)} turns: {report}\ndaemon log:\n{syncd.log_tail()}"

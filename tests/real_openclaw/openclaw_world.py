@@ -4,8 +4,10 @@ Owns everything about running OpenClaw in a test: the temporary HOME, XDG dirs a
 real home directory is never touched), `openclaw.json` (two models of one OpenAI-compatible provider on
 127.0.0.1, the workspace, the time zone, and the gateway on a loopback port), the environment OpenClaw runs
 with, single commands (`openclaw agent --local`, gateway-backed turns, `sessions delete`, `system event`,
-`cron`), and the gateway process's life. Every command has a timeout and a failure names the command, its
-output and what the fake model server was asked.
+`cron`, raw gateway calls), and the gateway process's life. OpenClaw 2026.7 asks an operator to approve the
+CLI's first request for the admin scope (`scope upgrade pending approval (requestId …)`); `admin` approves
+it with `openclaw devices approve <requestId>` and runs the command again, as a user would. Every command
+has a timeout and a failure names the command, its output and what the fake model server was asked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -33,6 +36,8 @@ SECONDARY = f"{PROVIDER}/{BETA}"
 AGENT = "main"
 TURN_TIMEOUT = 180.0
 T = TypeVar("T")
+# OpenClaw 2026.7: "scope upgrade pending approval (requestId: <uuid>)" on stderr.
+PENDING_APPROVAL = re.compile(r"pending approval \(requestId: ([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\)")
 
 
 def free_port() -> int:
@@ -68,6 +73,7 @@ class World:
         self.gateway_proc: subprocess.Popen[bytes] | None = None
         self.gateway_log = root / "gateway.log"
         self.commands: list[tuple[str, float, int]] = []  # (command, seconds, exit code)
+        self.approvals: list[str] = []  # request ids approved with `openclaw devices approve`
         self.write_config()
 
     # --- layout ---
@@ -158,12 +164,34 @@ class World:
             args += ["--model", model]
         return self.run(*args)
 
-    def agent_gateway(self, session_key: str, message: str) -> dict[str, Any]:
-        """One turn through the running gateway; returns its JSON reply."""
-        proc = self.run("agent", "--session-key", session_key, "--message", message, "--json")
+    def agent_gateway(self, session_key: str, message: str, model: str | None = None) -> dict[str, Any]:
+        """One turn through the running gateway; returns its JSON reply. A turn the CLI ran embedded instead
+        (it falls back when the gateway refuses, e.g. `--model` before the admin scope is approved) fails."""
+        args = ["agent", "--session-key", session_key, "--message", message, "--json"]
+        if model:
+            args += ["--model", model]
+        proc = self.run(*args)
         reply = json.loads(proc.stdout)
-        assert isinstance(reply, dict) and reply.get("status") == "ok", f"gateway turn failed: {proc.stdout[-2000:]}"
+        assert isinstance(reply, dict) and reply.get("status") == "ok", \
+            f"gateway turn failed: {proc.stdout[-2000:]}\nstderr:\n{proc.stderr[-2000:]}"
         return reply
+
+    def admin(self, *args: str, timeout: float = TURN_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """A command that needs the gateway's admin scope; an approval the gateway asks for is given once."""
+        proc = self.run(*args, timeout=timeout, check=False)
+        pending = PENDING_APPROVAL.search(proc.stderr + proc.stdout)
+        if proc.returncode != 0 and pending:
+            self.run("devices", "approve", pending[1], "--json", timeout=60)
+            self.approvals.append(pending[1])
+            proc = self.run(*args, timeout=timeout, check=False)
+        if proc.returncode != 0:
+            raise AssertionError(f"`openclaw {' '.join(args)}` exited {proc.returncode}\nstdout:\n{proc.stdout[-2000:]}"
+                                 f"\nstderr:\n{proc.stderr[-3000:]}{self.gateway_tail()}")
+        return proc
+
+    def gateway_call(self, method: str, params: dict[str, Any]) -> Any:
+        """`openclaw gateway call <method> --params <json> --json`: the method's JSON answer."""
+        return json.loads(self.admin("gateway", "call", method, "--params", json.dumps(params), "--json").stdout)
 
     # --- gateway ---
 
