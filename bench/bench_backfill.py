@@ -48,8 +48,8 @@ import bench_compare  # noqa: E402  (bench/ is not a package)
 import corpus  # noqa: E402
 
 from memory_syncd import backfill, config, content, memfile, render, sync  # noqa: E402
-from memory_syncd.index import ModelObs, SourceSummary, transitions_of  # noqa: E402
-from memory_syncd.parse import DayClock, Header, Message, ModelSeen, parse_line  # noqa: E402
+from memory_syncd.index import ModelObs, SourceSummary, observation, transitions_of  # noqa: E402
+from memory_syncd.parse import DayClock, Header, Message, ModelSeen, Note, parse_line  # noqa: E402
 from memory_syncd.sessionmeta import from_sessions_json  # noqa: E402
 from memory_syncd.sources import Kind, list_sessions  # noqa: E402
 from memory_syncd.target import Target, resolve  # noqa: E402
@@ -118,22 +118,30 @@ def scan(files: list[Path], clock: DayClock, day: date | None) -> tuple[set[date
     models: list[ModelObs] = []
     for path in files:
         session = ""
+        notes: list[tuple[str, bytes]] = []  # the day's snapshots and notes: kept if the file has a message then
+        has_day = False
         with open(path, "rb") as f:
             for raw in f:
                 raw = raw.rstrip(b"\n")
                 rec = parse_line(raw)
                 if isinstance(rec, Header):
                     session = rec.session_id
-                elif isinstance(rec, ModelSeen):
-                    models.append(ModelObs(rec.ts_ms, session, rec.model))
-                elif isinstance(rec, Message):
-                    if rec.model:
-                        models.append(ModelObs(rec.ts_ms, session, rec.model))
+                elif isinstance(rec, Message | ModelSeen | Note):
+                    obs = observation(rec, session)
+                    if obs is not None:
+                        models.append(obs)
                     d = clock.day(rec.ts_ms)
+                    if not isinstance(rec, Message):
+                        if d == day:
+                            notes.append((session, raw))
+                        continue
                     days.add(d)
                     if d == day:
+                        has_day = True
                         lines.append((session, raw))
                         keys.add(rec.key)
+        if has_day:
+            lines += notes
     return days, lines, keys, models
 
 

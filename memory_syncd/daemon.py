@@ -331,9 +331,9 @@ class Daemon:
             jobs = {}
         watch = [[idx.agent.id, str(p)] for idx in list(self.engine.indexes.values())
                  for p in (idx.agent.sessions_dir, idx.agent.sqlite.parent if idx.agent.sqlite else None) if p]
-        # A state dir's agents/ (or the state dir, before OpenClaw made agents/): a new agent is read at once.
-        watch += [[NEW_AGENTS, str(root / "agents" if (root / "agents").is_dir() else root)]
-                  for root in list(self.engine.roots)]
+        # Each state dir (its openclaw.json) and its agents/: a new agent, or a workspace moved in the
+        # config, is seen at once rather than at the next reconcile scan.
+        watch += [[NEW_AGENTS, str(p)] for root in list(self.engine.roots) for p in (root, root / "agents")]
         return {"summary": "on" if self.nightly.send is not None else f"off: {self.nightly.off}",
                 "last_summary": self.nightly.last, "watch_mode": self.watcher.mode,
                 "watch_note": self.watcher.reason or None,

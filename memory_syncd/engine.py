@@ -30,7 +30,7 @@ import queue
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -201,8 +201,9 @@ class Engine:
     # -- ingestion --
 
     def _agents(self, *, rediscover: bool = True) -> list[AgentIndex]:
-        """The agent indexes; with `rediscover`, first look for agents that appeared (this re-reads
-        `openclaw.json`, so it runs at start and on the reconcile tick, not on every file event)."""
+        """The agent indexes; with `rediscover`, first look for agents that appeared or whose workspace moved
+        (this re-reads `openclaw.json`, so it runs at start, on the reconcile tick and when a state dir
+        changes, not on every transcript event)."""
         if self.discovering and (rediscover or not self.indexes):
             self.roots = state_roots(os.environ, self.target.cfg.openclaw_state_dir)
             # Filtered, not `select`ed: an agent named with --agent that does not exist yet is waited for
@@ -211,9 +212,16 @@ class Engine:
             found = discover(os.environ, self.target.cfg.openclaw_state_dir)
             mem = {a.id: a for a in self.target.agents}
             for a in found:
-                if a.id not in self.indexes and (not wanted or a.id in wanted):
+                if wanted and a.id not in wanted:
+                    continue
+                if self.target.memory_dir is not None:  # --memory-dir on the command line wins
                     a = mem.get(a.id, a)
+                idx = self.indexes.get(a.id)
+                if idx is None:
                     self._add(a)
+                elif idx.agent.memory_dir != a.memory_dir:  # openclaw.json moved its workspace
+                    log.info("agent %s now writes to %s", a.id, a.memory_dir)
+                    idx.agent = replace(idx.agent, memory_dir=a.memory_dir)
         else:
             for a in self.target.agents:
                 if a.id not in self.indexes:

@@ -42,7 +42,7 @@ from memory_syncd.tail import Identity, TailState
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 3  # bump whenever message keys or the saved layout change
+SCHEMA = 4  # bump whenever message keys or the saved layout change
 PARTIAL = "partial last line"
 
 
@@ -117,6 +117,8 @@ class AgentIndex:
                 continue
             try:
                 self._read_file(state, path, Kind(kind), clock, report)
+            except FileNotFoundError:
+                continue  # deleted or renamed since it was listed: the next refresh sees where it went
             except OSError as e:
                 report.errors.append(f"{path}: {e.strerror or e}")
                 self.listing_skipped["unreadable file"] += 1

@@ -30,6 +30,7 @@ class Target:
     agents: tuple[Agent, ...]
     zone: ZoneInfo
     state_dir: Path
+    memory_dir: Path | None = None  # --memory-dir: it wins over the workspace discovery finds
 
 
 def resolve(cfg: Config, env: Mapping[str, str], *, sessions_dir: Path | None = None,
@@ -60,7 +61,7 @@ def resolve(cfg: Config, env: Mapping[str, str], *, sessions_dir: Path | None = 
     except Refused as e:  # someone else's dir, or a link, is refused before anything is read from it;
         if e.reason in ("symlink", "foreign", "exposed"):  # one we cannot use only costs the caches
             raise
-    return Target(cfg, tuple(agents), zone, state_dir)
+    return Target(cfg, tuple(agents), zone, state_dir, memory_dir)
 
 
 def _openclaw_zone(env: Mapping[str, str], cfg: Config) -> str:

@@ -41,7 +41,8 @@ class _Handler(FileSystemEventHandler):
             if event.event_type in ("opened", "closed_no_write"):
                 return
             name = os.path.basename(os.fsdecode(event.dest_path or event.src_path))
-            if classify(name) is not Kind.SKIP or "sqlite" in name or event.is_directory:
+            if (not self.agent or classify(name) is not Kind.SKIP or "sqlite" in name  # "": a state dir
+                    or event.is_directory):
                 self.notify(self.agent)
         except Exception:  # never let the observer thread die
             log.exception("file event handler failed")
