@@ -7,7 +7,7 @@ Both sides write every agent-day with messages (`--all --force`) into a fresh co
 dirs (the corpus itself is never written), with the page cache warm:
 
 - ours, cold: what `memory-syncd backfill --all --force` runs, in process and on an empty state dir:
-  `sync.index_agents` (one pass over every transcript, cache saved) then `backfill.run`, which renders each
+  `report.index_agents` (one pass over every transcript, cache saved) then `backfill.run`, which renders each
   day from the byte ranges the index recorded for it;
 - ours, warm: the same on the state dir a cold run left (what a second run, or one after `compare`, costs);
 - seed: the approach of the original skill (shared/seed/memory-sync-task.md): one scan to find the days
@@ -47,12 +47,19 @@ sys.path.insert(0, str(HERE))
 import bench_compare  # noqa: E402  (bench/ is not a package)
 import corpus  # noqa: E402
 
-from memory_syncd import backfill, config, content, memfile, render, sync  # noqa: E402
-from memory_syncd.index import ModelObs, SourceSummary, observation, transitions_of  # noqa: E402
-from memory_syncd.parse import DayClock, Header, Message, ModelSeen, Note, parse_line  # noqa: E402
-from memory_syncd.sessionmeta import from_sessions_json  # noqa: E402
-from memory_syncd.sources import Kind, list_sessions  # noqa: E402
-from memory_syncd.target import Target, resolve  # noqa: E402
+from memory_syncd import (  # noqa: E402
+    backfill,
+    config,
+    report,
+)
+from memory_syncd.content import assemble as content  # noqa: E402
+from memory_syncd.content import render  # noqa: E402
+from memory_syncd.read.index import ModelObs, SourceSummary, observation, transitions_of  # noqa: E402
+from memory_syncd.read.parse import DayClock, Header, Message, ModelSeen, Note, parse_line  # noqa: E402
+from memory_syncd.read.sessionmeta import from_sessions_json  # noqa: E402
+from memory_syncd.read.sources import Kind, list_sessions  # noqa: E402
+from memory_syncd.scope import Target, resolve  # noqa: E402
+from memory_syncd.write import memfile  # noqa: E402
 
 TODAY = corpus.END_DAY.toordinal() + 1  # the day after the corpus ends: every corpus day is in the past
 
@@ -93,7 +100,7 @@ def make_target(corpus_path: Path, state: Path, memory_root: Path) -> Target:
 def ours(target: Target) -> tuple[list[backfill.DayResult], float]:
     """`backfill --all --force`, as the CLI runs it; also how long indexing took."""
     t0 = time.perf_counter()
-    indexes = sync.index_agents(target)
+    indexes = report.index_agents(target)
     indexed = time.perf_counter() - t0
     sel = backfill.Selection(all=True, force=True)
     return backfill.run(target, indexes, sel, today=date.fromordinal(TODAY)), indexed

@@ -15,8 +15,8 @@ checkpoints, sessions.json and locks are left out of every figure) and with the 
 - warm compare: the same command run again on the state dir the cold run left;
 - cold compare with orjson hidden (a failing `orjson` module first on PYTHONPATH): what a user gets from the
   declared dependencies alone, since the package only uses orjson when it happens to be installed;
-- in process: the same pipeline called as functions (`config.load`, `target.resolve`, `sync.index_agents`,
-  `sync.compare`), cold and warm, so the start-up and import cost is visible; plus the interpreter alone
+- in process: the same pipeline called as functions (`config.load`, `target.resolve`, `report.index_agents`,
+  `report.compare`), cold and warm, so the start-up and import cost is visible; plus the interpreter alone
   and `import memory_syncd.cli` alone;
 - with `--profile`, a cProfile of one in-process cold run (written to bench/out/compare-cold.prof, top
   entries printed). cProfile inflates per-call costs; read it for shares, not absolute times.
@@ -115,7 +115,7 @@ def ensure_corpus(size_mb: float, days: int, agents: int, seed: int, reuse: bool
 
 def transcript_files(state_dir: Path) -> list[Path]:
     """The files `compare` reads: the package's own listing of every agent's sessions dir."""
-    from memory_syncd.sources import Kind, list_sessions
+    from memory_syncd.read.sources import Kind, list_sessions
 
     files: list[Path] = []
     for sessions in sorted((state_dir / "agents").glob("*/sessions")):
@@ -222,14 +222,14 @@ def run_cli(cmd: list[str], state_dir: Path, env: dict[str, str]) -> dict[str, A
 
 
 def run_in_process(corpus_path: Path, state_dir: Path, home: Path, use_cache: bool = True) -> dict[str, Any]:
-    from memory_syncd import config, sync
-    from memory_syncd.target import resolve
+    from memory_syncd import config, report
+    from memory_syncd.scope import resolve
 
     env = isolated_env(corpus_path, home)
     cfg = config.load(None, env, {"timezone": corpus.TIMEZONE, "state_dir": str(state_dir)})
     target = resolve(cfg, env)
-    indexes = sync.index_agents(target, use_cache=use_cache)
-    result = sync.compare(target, indexes, include_today=False, today=date.today())
+    indexes = report.index_agents(target, use_cache=use_cache)
+    result = report.compare(target, indexes, include_today=False, today=date.today())
     return result.to_json()
 
 

@@ -16,14 +16,17 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from memory_syncd import content, memfile, render, safeio, summarize
+from memory_syncd import safeio, summarize
 from memory_syncd.config import Config
+from memory_syncd.content import assemble as content
+from memory_syncd.content import render
 from memory_syncd.errors import LLMUnavailable, MemorySyncError, Refused, UsageError
-from memory_syncd.index import Day, SourceSummary, transitions_of
-from memory_syncd.ingest import AgentIndex
-from memory_syncd.sessionmeta import SessionMeta
-from memory_syncd.sync import memory_bytes, status_of
-from memory_syncd.target import Target
+from memory_syncd.read.index import Day, SourceSummary, transitions_of
+from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.sessionmeta import SessionMeta
+from memory_syncd.report import status_of
+from memory_syncd.scope import Target
+from memory_syncd.write import memfile
 
 Progress = Callable[[int, int, str], None]  # (done, total, label)
 MAX_DAY_FILE = 64 * 1024 * 1024  # a memory file bigger than this is not one the agent wrote
@@ -90,7 +93,7 @@ def view(target: Target, idx: AgentIndex, only: date | None = None) -> AgentView
 
 def choose(v: AgentView, sel: Selection, today: date, cfg: Config) -> list[tuple[date, int, str]]:
     """The days to write for one agent, with their message counts and status before writing."""
-    sizes = memory_bytes(v.idx.agent.memory_dir)
+    sizes = memfile.memory_bytes(v.idx.agent.memory_dir)
     if sel.today or sel.on:
         wanted = today if sel.today else sel.on
         assert wanted is not None

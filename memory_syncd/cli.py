@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from memory_syncd import __version__, config, present, sync
+from memory_syncd import __version__, config, present, report
 from memory_syncd.errors import MemorySyncError, UsageError
-from memory_syncd.target import Target, resolve
+from memory_syncd.scope import Target, resolve
 
 if TYPE_CHECKING:
     from memory_syncd.summarize import Send
@@ -108,8 +108,8 @@ def compare(as_json: bool, include_today: bool, **kw: Any) -> None:
     Example: memory-syncd compare --json
     """
     target = load_target(kw)
-    indexes = sync.index_agents(target, progress=progress_printer())
-    result = sync.compare(target, indexes, include_today=include_today, today=today_in(target))
+    indexes = report.index_agents(target, progress=progress_printer())
+    result = report.compare(target, indexes, include_today=include_today, today=today_in(target))
     if as_json:
         print_json(result.to_json())
     else:
@@ -136,8 +136,8 @@ def transitions(on: str | None, since: str | None, as_json: bool, **kw: Any) -> 
         raise UsageError("--date and --since cannot be combined")
     day, start = parse_day(on, "--date"), parse_day(since, "--since")
     target = load_target(kw)
-    indexes = sync.index_agents(target, progress=progress_printer())
-    rows = sync.transitions(target, indexes, since=day or start, until=day)
+    indexes = report.index_agents(target, progress=progress_printer())
+    rows = report.transitions(target, indexes, since=day or start, until=day)
     if as_json:
         print_json([r.to_json() for r in rows])
     else:
@@ -173,7 +173,7 @@ def backfill(today: bool, on: str | None, since: str | None, until: str | None, 
                     until=parse_day(until, "--until"), all=every, force=force)
     target = load_target(kw)
     send = llm_sender(target) if summarize and not dry_run else None
-    indexes = sync.index_agents(target, save=not dry_run, progress=progress_printer())
+    indexes = report.index_agents(target, save=not dry_run, progress=progress_printer())
     with present.progress_bar() as bar:
         results = run_backfill(target, indexes, sel, today=today_in(target), dry_run=dry_run,
                                send=send, progress=bar)
@@ -208,7 +208,7 @@ def summarize_cmd(on: str, to_stdout: bool, force: bool, **kw: Any) -> None:
     assert day is not None
     target = load_target(kw)
     send = llm_sender(target)
-    indexes = sync.index_agents(target, progress=progress_printer())
+    indexes = report.index_agents(target, progress=progress_printer())
     for agent, outcome, written in summarize_and_write(target, indexes, day, send, write=not to_stdout,
                                                        force=force):
         if to_stdout:
@@ -247,7 +247,7 @@ def run(**kw: Any) -> None:
 
     Example: memory-syncd run --state-dir ~/.local/state/memory-syncd
     """
-    from memory_syncd.daemon import Daemon
+    from memory_syncd.daemon.run import Daemon
 
     if not logging.getLogger().isEnabledFor(logging.INFO):
         logging.getLogger().setLevel(logging.INFO)
@@ -269,7 +269,7 @@ def status(as_json: bool, **kw: Any) -> None:
 
     Example: memory-syncd status --json
     """
-    from memory_syncd import control
+    from memory_syncd.daemon import control
     from memory_syncd.errors import DaemonNotRunning
 
     cfg = config.load(kw["config_path"], os.environ, {"state_dir": str(kw["state_dir"]) if kw["state_dir"] else None})

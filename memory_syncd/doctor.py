@@ -27,10 +27,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from memory_syncd import discover, doctor_probes, sources, store, target
+from memory_syncd import doctor_probes
+from memory_syncd import scope as target
 from memory_syncd.config import Config
 from memory_syncd.errors import MemorySyncError
-from memory_syncd.sources import Agent
+from memory_syncd.read import discover, sources, store
+from memory_syncd.read.sources import Agent
 
 
 class Status(StrEnum):

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memory_syncd import config, control, safeio
+from memory_syncd import config, safeio
 from memory_syncd import service as svc
+from memory_syncd.daemon import control
 from memory_syncd.errors import MemorySyncError
 
 INOTIFY = Path("/proc/sys/fs/inotify")

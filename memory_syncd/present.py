@@ -14,7 +14,7 @@ import click
 
 if TYPE_CHECKING:  # only types: `compare` must not pay for importing the write side
     from memory_syncd.backfill import DayResult
-    from memory_syncd.sync import Comparison, TransitionRow
+    from memory_syncd.report import Comparison, TransitionRow
 
 
 def comparison(result: Comparison) -> str:

@@ -26,9 +26,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from memory_syncd import nightly, statefile
+from memory_syncd import statefile
 from memory_syncd.config import LLMConfig
-from memory_syncd.content import DaySnapshot
+from memory_syncd.content.assemble import DaySnapshot
+from memory_syncd.daemon import nightly
 from memory_syncd.errors import LLMUnavailable
 from memory_syncd.redact import redact
 

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from fixtures_openclaw import assistant, dumps, header, user
 
-from memory_syncd import control
+from memory_syncd.daemon import control
 from memory_syncd.errors import DaemonNotRunning
 
 REPO = Path(__file__).resolve().parent.parent

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 from click.testing import CliRunner, Result
 
 from memory_syncd.cli import cli
-from memory_syncd.ingest import AgentIndex, RefreshReport
-from memory_syncd.parse import DayClock
-from memory_syncd.sources import Agent
+from memory_syncd.read.ingest import AgentIndex, RefreshReport
+from memory_syncd.read.parse import DayClock
+from memory_syncd.read.sources import Agent
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"

@@ -36,11 +36,11 @@ from fixtures_openclaw import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory_syncd import backfill, config, sync
+from memory_syncd import backfill, config, report
 from memory_syncd.cli import main
-from memory_syncd.memfile import BEGIN, END
 from memory_syncd.redact import redact
-from memory_syncd.target import resolve
+from memory_syncd.scope import resolve
+from memory_syncd.write.memfile import BEGIN, END
 
 sys.path.insert(0, str(REPO / "bench"))
 import corpus  # bench/ is not a package
@@ -151,7 +151,7 @@ def test_noise_is_left_out_of_the_samples(home: Path) -> None:
 def test_the_daemons_one_day_view_renders_the_same_block(home: Path) -> None:
     env = dict(os.environ)
     target = resolve(config.load(None, env), env)
-    for idx in sync.index_agents(target, save=False):
+    for idx in report.index_agents(target, save=False):
         full = backfill.view(target, idx)
         for day in full.days:
             assert backfill.block_for(target, backfill.view(target, idx, only=day), day) == \

@@ -30,8 +30,9 @@ from fixtures_openclaw import (
 )
 
 from memory_syncd import statefile
-from memory_syncd.sources import Agent
-from memory_syncd.sync import cache_path, status_of
+from memory_syncd.read.cache import cache_path
+from memory_syncd.read.sources import Agent
+from memory_syncd.report import status_of
 
 
 def memory(home: Path) -> Path:

@@ -9,7 +9,7 @@ from fixtures_openclaw import REPO, S_3F, append, compare_json, jsonl, ms, tool_
 
 from memory_syncd import config
 from memory_syncd.config import Config, ConfigError
-from memory_syncd.target import resolve, resolve_zone
+from memory_syncd.scope import resolve, resolve_zone
 
 
 def env_of(home: Path, **extra: str) -> dict[str, str]:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fixtures_openclaw import BERLIN, assistant, dumps, header, message, ms, snapshot, tool_result, user
 
-from memory_syncd import content
-from memory_syncd.content import DaySnapshot, build, text_of, tool_calls
-from memory_syncd.sessionmeta import SessionMeta, from_sessions_json
+from memory_syncd.content import assemble as content
+from memory_syncd.content.assemble import DaySnapshot, build, text_of, tool_calls
+from memory_syncd.read.sessionmeta import SessionMeta, from_sessions_json
 
 HEARTBEAT_PROMPT = "Read HEARTBEAT.md if it exists"  # the start of the older default prompt
 DAY = date(2026, 4, 13)

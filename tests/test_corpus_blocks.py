@@ -19,13 +19,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from fixtures_openclaw import index, refresh
 
-from memory_syncd import content, render, summarize
+from memory_syncd import summarize
 from memory_syncd.config import LLMConfig
-from memory_syncd.content import DaySnapshot
-from memory_syncd.facts import is_identifier, near_key, statement
-from memory_syncd.index import transitions_of
-from memory_syncd.ingest import AgentIndex
-from memory_syncd.sessionmeta import from_sessions_json
+from memory_syncd.content import assemble as content
+from memory_syncd.content import render
+from memory_syncd.content.assemble import DaySnapshot
+from memory_syncd.content.facts import is_identifier, near_key, statement
+from memory_syncd.read.index import transitions_of
+from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.sessionmeta import from_sessions_json
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 EXPECTED: dict[str, Any] = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))

@@ -14,8 +14,8 @@ import pytest
 from daemon_harness import Messages, append, wait_until
 
 from memory_syncd import config
-from memory_syncd.engine import EVENT_GRACE, Engine, Req
-from memory_syncd.target import resolve
+from memory_syncd.daemon.engine import EVENT_GRACE, Engine, Req
+from memory_syncd.scope import resolve
 
 
 @pytest.fixture

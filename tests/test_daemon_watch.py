@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from daemon_harness import Harness, Messages, Notifications, append, harness, wait_until
 
-from memory_syncd.watch import Watch, Watcher
+from memory_syncd.daemon.watch import Watch, Watcher
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory_syncd.discover import (
+from memory_syncd.read.discover import (
     MAX_CONFIG_BYTES,
     default_agent_id,
     discover,
@@ -27,7 +27,7 @@ from memory_syncd.discover import (
     state_roots,
     survey,
 )
-from memory_syncd.sources import Agent
+from memory_syncd.read.sources import Agent
 
 
 def env_for(home: Path, **extra: str) -> dict[str, str]:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from memory_syncd import config, control, doctor, doctor_probes
+from memory_syncd import config, doctor, doctor_probes
+from memory_syncd.daemon import control
 from memory_syncd.doctor import Check, DoctorReport, Status
 
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"

@@ -15,7 +15,7 @@ from fixtures_openclaw import REPO, S_3F, sample, write
 
 from memory_syncd.cli import main
 from memory_syncd.errors import ConfigError
-from memory_syncd.target import resolve_zone
+from memory_syncd.scope import resolve_zone
 
 SECRET = "sk-ant-api03-Zq8vX2mN4pL7rT1wY5bK9cH3jF6gD0sAeUiOoPlMnBvCxZaSdFgHjKl"
 

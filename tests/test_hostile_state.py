@@ -22,8 +22,8 @@ import pytest
 from daemon_harness import Harness, harness, wait_until
 from fixtures_openclaw import REPO
 
-from memory_syncd import control
 from memory_syncd.cli import main
+from memory_syncd.daemon import control
 from memory_syncd.errors import DaemonNotRunning, Refused
 from memory_syncd.statefile import private_dir, read_json
 

@@ -14,7 +14,7 @@ from daemon_harness import Messages, append, harness, today, wait_until
 
 from memory_syncd.cli import main
 from memory_syncd.errors import Refused
-from memory_syncd.memfile import write_block, writer_lock
+from memory_syncd.write.memfile import write_block, writer_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "# 2026-04-13 (Monday)"

@@ -40,8 +40,8 @@ from fixtures_openclaw import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory_syncd.index import transitions_of
-from memory_syncd.ingest import AgentIndex
+from memory_syncd.read.index import transitions_of
+from memory_syncd.read.ingest import AgentIndex
 
 SAMPLE_DAYS = {"2026-04-13": 18, "2026-04-14": 12, "2026-04-15": 5}
 DAY = ms("2026-04-10T10:00:00+02:00")

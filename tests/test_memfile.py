@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from memory_syncd.memfile import BEGIN, END, extract, splice, target_path
+from memory_syncd.write.memfile import BEGIN, END, extract, splice, target_path
 
 B, E = BEGIN.encode(), END.encode()
 TITLE = "# 2026-04-13 (Monday)"

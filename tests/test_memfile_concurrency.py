@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from memory_syncd.memfile import BEGIN, END, WritePolicy, extract, write_block
+from memory_syncd.write.memfile import BEGIN, END, WritePolicy, extract, write_block
 
 HELPERS = Path(__file__).resolve().parent / "helpers"
 ORIGINAL = b"# 2026-04-13\n\n## Notes\n- 09:01 ran the backup dry-run\n"
@@ -45,7 +45,7 @@ class Race:
 def race(tmp_path: Path, caplog: pytest.LogCaptureFixture, helper: list[str], label: str, *,
          rewrites: int, policy: WritePolicy | None = None) -> tuple[Race, bytes]:
     """Run `helper` against a day file while we rewrite its block `rewrites` times; then stop it and count."""
-    caplog.set_level(logging.DEBUG, logger="memory_syncd.atomic")
+    caplog.set_level(logging.DEBUG, logger="memory_syncd.write.atomic")
     day = tmp_path / "memory" / "2026-04-13.md"
     day.parent.mkdir()
     day.write_bytes(ORIGINAL)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from memory_syncd.errors import MemorySyncError, Refused, WriteConflict
-from memory_syncd.memfile import (
+from memory_syncd.write.memfile import (
     BEGIN,
     LOCK_NAME,
     WriteResult,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from memory_syncd import noise
-from memory_syncd.noise import Kind, Prompt
+from memory_syncd.content import noise
+from memory_syncd.content.noise import Kind, Prompt
 
 TELEGRAM = "[Telegram Ana Ruiz (@anaruiz) id:5550001234 +31s 2026-03-02 10:15 GMT+8]"
 META = ('Conversation info (untrusted metadata):\n```json\n{\n  "message_id": "8812",\n  "sender": "Ana"\n}\n```\n\n'

@@ -29,7 +29,7 @@ from fixtures_openclaw import (
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from memory_syncd.parse import (
+from memory_syncd.read.parse import (
     DayClock,
     Header,
     Message,

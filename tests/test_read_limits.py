@@ -22,7 +22,7 @@ from fixtures_openclaw import (
     write,
 )
 
-from memory_syncd.ingest import amplifies
+from memory_syncd.read.ingest import amplifies
 
 DAY = ms("2026-04-13T09:00:00+02:00")
 

@@ -237,7 +237,7 @@ def test_gated_and_ungated_keyword_rules_agree() -> None:
     texts += [r.line for r in transcript_records(seed=5, size=200_000, secret_rate=0.3)]
     for text in texts:
         gated = {(h.start, h.end, h.kind) for h in engine._text_hits(text)}
-        ungated = {(h.start, h.end, h.kind) for h in engine._text_hits(text, plans=engine.UNGATED)}
+        ungated = {(h.start, h.end, h.kind) for h in engine._text_hits(text, plan_list=engine.UNGATED)}
         assert gated == ungated, text
 
 

@@ -15,12 +15,12 @@ from fixtures_openclaw import BERLIN, assistant, dumps, header, message, ms, use
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory_syncd.content import DaySnapshot, build
-from memory_syncd.facts import is_identifier, statement
-from memory_syncd.memfile import BEGIN, END
+from memory_syncd.content.assemble import DaySnapshot, build
+from memory_syncd.content.facts import is_identifier, statement
+from memory_syncd.content.render import render, title
+from memory_syncd.read.sessionmeta import SessionMeta
 from memory_syncd.redact import redact
-from memory_syncd.render import render, title
-from memory_syncd.sessionmeta import SessionMeta
+from memory_syncd.write.memfile import BEGIN, END
 
 DAY = date(2026, 4, 14)
 BUDGET = 24 * 1024
@@ -339,5 +339,5 @@ def test_rendering_never_reads_the_clock(monkeypatch: pytest.MonkeyPatch) -> Non
         def now(cls, tz: Any = None) -> Any:
             return datetime(2031, 1, 1, tzinfo=tz) + timedelta(hours=5)
 
-    monkeypatch.setattr("memory_syncd.render.datetime", Later)
+    monkeypatch.setattr("memory_syncd.content.render.datetime", Later)
     assert render(snap, BUDGET) == first

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fixtures_openclaw import S_3F, S_8B, compare_json, day_counts, write
 
-from memory_syncd.discover import discover, read_openclaw_config, select, state_roots
 from memory_syncd.errors import UsageError
-from memory_syncd.sources import Agent, Kind, classify, list_sessions
+from memory_syncd.read.discover import discover, read_openclaw_config, select, state_roots
+from memory_syncd.read.sources import Agent, Kind, classify, list_sessions
 
 SID = "3f0c2a9e-5b1d-4c7e-9a41-2d8e6f0b7c13"
 TS = "2026-04-13T07-12-55.123Z"

@@ -28,11 +28,12 @@ from fixtures_openclaw import (
     write,
 )
 
-from memory_syncd import statefile, store
+from memory_syncd import statefile
 from memory_syncd.errors import SourceError
-from memory_syncd.index import transitions_of
-from memory_syncd.sources import Agent
-from memory_syncd.sync import cache_path
+from memory_syncd.read import store
+from memory_syncd.read.cache import cache_path
+from memory_syncd.read.index import transitions_of
+from memory_syncd.read.sources import Agent
 
 DAY1 = ms("2026-04-13T09:00:00+02:00")
 DAY2 = ms("2026-04-14T09:00:00+02:00")

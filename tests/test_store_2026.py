@@ -16,9 +16,9 @@ import pytest
 import zstandard
 from fixtures_openclaw import assistant, conversation, counts, dumps, header, index, jsonl, ms, refresh, user, write
 
-from memory_syncd import store
-from memory_syncd.ingest import AgentIndex
-from memory_syncd.sessionmeta import SessionMeta
+from memory_syncd.read import store
+from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.sessionmeta import SessionMeta
 
 DAY1 = ms("2026-09-20T09:00:00+02:00")
 DAY2 = ms("2026-09-21T09:00:00+02:00")

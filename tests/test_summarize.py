@@ -15,8 +15,9 @@ import pytest
 from fake_anthropic import FakeAnthropic, Reply, ok, overloaded, rate_limited, running
 from fixtures_openclaw import append, assistant, header, jsonl, message, ms, run_module, tool_result, user, write
 
-from memory_syncd import memfile, summarize
+from memory_syncd import summarize
 from memory_syncd.cli import main
+from memory_syncd.write import memfile
 
 DAY = "2026-04-13"
 SECRETS = {  # kind -> a secret as it would appear in a transcript

@@ -20,8 +20,9 @@ import pytest
 from fake_anthropic import FakeAnthropic, ok, running
 from fixtures_openclaw import REPO, conversation, jsonl, write
 
-from memory_syncd import control, memfile
+from memory_syncd.daemon import control
 from memory_syncd.errors import DaemonNotRunning
+from memory_syncd.write import memfile
 
 AGENT_NOTES = b"# yesterday\n\nWhat the agent wrote itself.\n"
 

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from fixtures_openclaw import BERLIN, assistant, dumps, message, ms, user
 
-from memory_syncd import content, nightly, summarize
+from memory_syncd import summarize
 from memory_syncd.config import LLMConfig
+from memory_syncd.content import assemble as content
+from memory_syncd.daemon import nightly
 
 POLL = {"kind": "internal_system", "sourceTool": "heartbeat"}
 

@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from fixtures_openclaw import assistant, dumps, user
 
-from memory_syncd import content, nightly, summarize
+from memory_syncd import summarize
 from memory_syncd.config import LLMConfig
+from memory_syncd.content import assemble as content
+from memory_syncd.daemon import nightly
 from memory_syncd.errors import LLMUnavailable
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"

@@ -12,8 +12,8 @@ from fixtures_openclaw import append, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memory_syncd import tail
-from memory_syncd.tail import Identity, ReadReport, TailState
+from memory_syncd.read import tail
+from memory_syncd.read.tail import Identity, ReadReport, TailState
 
 
 def read(path: Path, state: TailState, max_line: int = 1 << 20, report: ReadReport | None = None,

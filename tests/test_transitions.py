@@ -25,7 +25,7 @@ from fixtures_openclaw import (
     write,
 )
 
-from memory_syncd.index import ModelObs, SourceSummary, transitions_of, walk_models
+from memory_syncd.read.index import ModelObs, SourceSummary, transitions_of, walk_models
 
 OPUS_TO_CODEX = {"time": "2026-04-13T09:41:02+02:00", "session": S_3F,
                  "from": "anthropic/claude-opus-4-6", "to": "openai-codex/gpt-5.3-codex"}

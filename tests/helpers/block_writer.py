@@ -10,7 +10,7 @@ import itertools
 import sys
 from pathlib import Path
 
-from memory_syncd.memfile import write_block
+from memory_syncd.write.memfile import write_block
 
 path = Path(sys.argv[1])
 for n in itertools.count():

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from memory_syncd.memfile import writer_lock
+from memory_syncd.write.memfile import writer_lock
 
 with writer_lock(Path(sys.argv[1]), timeout=5.0):
     print("locked", flush=True)

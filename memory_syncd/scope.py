@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory_syncd import safeio
 from memory_syncd.config import Config, shown
-from memory_syncd.discover import discover, select, state_roots
 from memory_syncd.errors import ConfigError, Refused, SourceError, UsageError
-from memory_syncd.sources import SQLITE_NAME, Agent
+from memory_syncd.read.discover import discover, select, state_roots
+from memory_syncd.read.sources import SQLITE_NAME, Agent
 from memory_syncd.statefile import check_dir
 
 

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from memory_syncd import exchanges
-from memory_syncd.content import DaySnapshot, SessionInfo, Turn
-from memory_syncd.exchanges import Shown, hm, inline
-from memory_syncd.facts import CODE_BLOCK, Seen, is_identifier, may_decide, sentences, statement
+from memory_syncd.content import exchanges
+from memory_syncd.content.assemble import DaySnapshot, SessionInfo, Turn
+from memory_syncd.content.exchanges import Shown, hm, inline
+from memory_syncd.content.facts import CODE_BLOCK, Seen, is_identifier, may_decide, sentences, statement
 
 TARGET = 11 * 1024  # the most a day's block takes, so that a busy day stays under 12 KB
 _MAX_SESSIONS = 30  # session lines; the rest are counted in one line

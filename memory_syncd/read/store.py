@@ -35,7 +35,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from memory_syncd.errors import SourceError
-from memory_syncd.sessionmeta import SessionMeta
+from memory_syncd.read.sessionmeta import SessionMeta
 
 log = logging.getLogger(__name__)
 

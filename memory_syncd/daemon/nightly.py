@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from memory_syncd import backfill, summarize
 from memory_syncd.config import LLMConfig, parse_clock
-from memory_syncd.content import DaySnapshot
+from memory_syncd.content.assemble import DaySnapshot
 from memory_syncd.errors import LLMUnavailable
 
 if TYPE_CHECKING:
-    from memory_syncd.engine import Engine
-    from memory_syncd.target import Target
+    from memory_syncd.daemon.engine import Engine
+    from memory_syncd.scope import Target
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class Runner:
         return snaps
 
     def _work(self, target: Target, send: summarize.Send, snaps: list[DaySnapshot]) -> None:
-        from memory_syncd.engine import Req
+        from memory_syncd.daemon.engine import Req
 
         try:
             for snap in snaps:

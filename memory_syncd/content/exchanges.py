@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from memory_syncd.facts import CODE_BLOCK, Seen, clip, find_mentions, sentences
-from memory_syncd.snapshot import DaySnapshot
+from memory_syncd.content.facts import CODE_BLOCK, Seen, clip, find_mentions, sentences
+from memory_syncd.content.snapshot import DaySnapshot
 
 MIN_CAP = 60
 _LABELS = {"heartbeat": "heartbeat"}  # anything else the agent said unasked: "agent"

@@ -32,13 +32,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from memory_syncd import sessionmeta, store, tail
 from memory_syncd.errors import SourceError
-from memory_syncd.index import Day, DayPart, SourceSummary, days_of
-from memory_syncd.parse import DayClock, Message, Skip, SkipReason, parse_line
-from memory_syncd.sessionmeta import SessionMeta
-from memory_syncd.sources import Agent, Kind, list_sessions
-from memory_syncd.tail import Identity, TailState
+from memory_syncd.read import sessionmeta, store, tail
+from memory_syncd.read.index import Day, DayPart, SourceSummary, days_of
+from memory_syncd.read.parse import DayClock, Message, Skip, SkipReason, parse_line
+from memory_syncd.read.sessionmeta import SessionMeta
+from memory_syncd.read.sources import Agent, Kind, list_sessions
+from memory_syncd.read.tail import Identity, TailState
 
 log = logging.getLogger(__name__)
 

@@ -35,13 +35,14 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from memory_syncd import control, nightly, safeio
+from memory_syncd import safeio
 from memory_syncd.config import parse_clock
-from memory_syncd.engine import NEW_AGENTS, Engine, Req
+from memory_syncd.daemon import control, nightly
+from memory_syncd.daemon.engine import NEW_AGENTS, Engine, Req
+from memory_syncd.daemon.watch import Watch, Watcher
 from memory_syncd.errors import AlreadyRunning, MemorySyncError, Refused
+from memory_syncd.scope import Target
 from memory_syncd.statefile import private_dir
-from memory_syncd.target import Target
-from memory_syncd.watch import Watch, Watcher
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from memory_syncd.sources import Kind, classify
+from memory_syncd.read.sources import Kind, classify
 
 log = logging.getLogger(__name__)
 

@@ -35,12 +35,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from memory_syncd import backfill, memfile, statefile, sync
-from memory_syncd.discover import discover, state_roots
+from memory_syncd import backfill, statefile
 from memory_syncd.errors import MemorySyncError
-from memory_syncd.ingest import AgentIndex
-from memory_syncd.parse import DayClock
-from memory_syncd.target import Target
+from memory_syncd.read import cache
+from memory_syncd.read.discover import discover, state_roots
+from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.parse import DayClock
+from memory_syncd.scope import Target
+from memory_syncd.write import memfile
 
 log = logging.getLogger(__name__)
 
@@ -230,9 +232,7 @@ class Engine:
 
     def _add(self, agent: Any) -> None:
         idx = AgentIndex(agent, self.target.zone.key, self.target.cfg.max_line_bytes, keep_vanished=True)
-        saved = statefile.read_json(sync.cache_path(self.target.state_dir, agent, "checkpoint"))
-        if isinstance(saved, dict):
-            idx.load_json(saved)
+        cache.load(idx, cache.cache_path(self.target.state_dir, agent, "checkpoint"))
         self.indexes[agent.id] = idx
         self._sweep(agent.memory_dir)
 
@@ -248,9 +248,9 @@ class Engine:
             self._error(f"cannot clean up {memory_dir}: {e}")
 
     def _load_checkpoints(self) -> None:
-        cache = self.target.state_dir / "checkpoint"
-        if statefile.sweep_temp(cache):
-            log.info("removed temp files a killed checkpoint write left in %s", cache)
+        saved = self.target.state_dir / "checkpoint"
+        if statefile.sweep_temp(saved):
+            log.info("removed temp files a killed checkpoint write left in %s", saved)
         self._guard(self._agents)
 
     def _catch_up(self) -> None:
@@ -333,13 +333,11 @@ class Engine:
         if not (self._unsaved or force):
             return
         for idx in self.indexes.values():
-            path = sync.cache_path(self.target.state_dir, idx.agent, "checkpoint")
-            try:
-                statefile.private_dir(path.parent)
-                statefile.write_json(path, idx.to_json())
-            except (OSError, MemorySyncError) as e:  # MemorySyncError: a refused (replaced) state subdir
+            path = cache.cache_path(self.target.state_dir, idx.agent, "checkpoint")
+            problem = cache.save(idx, path)
+            if problem:
                 self.errors += 1
-                self.last_error = f"cannot write checkpoint {path}: {e}"
+                self.last_error = f"cannot write checkpoint {path}: {problem}"
         self._unsaved = False
         self._last_checkpoint = time.monotonic()
 

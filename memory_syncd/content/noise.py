@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from memory_syncd.parse import DREAMING_PREFIX
+from memory_syncd.read.parse import DREAMING_PREFIX
 
 HEARTBEAT_TOKEN = "HEARTBEAT_OK"
 ACK_MAX_CHARS = 300

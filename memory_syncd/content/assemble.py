@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, tzinfo
 from typing import Any
 
-from memory_syncd import noise
-from memory_syncd.index import ANSWER, CHANGE, FAILED, TRIED, walk_models
-from memory_syncd.noise import Kind
-from memory_syncd.parse import Message, ModelSeen, Note, epoch_ms, message_key, parse_record
+from memory_syncd.content import noise
+from memory_syncd.content.noise import Kind
+from memory_syncd.content.snapshot import Background, CronJob, DaySnapshot, SessionInfo, Turn
+from memory_syncd.content.turns import FAILED_NOTE, Assembly, Item, text_of, tool_calls
+from memory_syncd.read.index import ANSWER, CHANGE, FAILED, TRIED, walk_models
+from memory_syncd.read.parse import Message, ModelSeen, Note, epoch_ms, message_key, parse_record
+from memory_syncd.read.sessionmeta import SessionMeta
 from memory_syncd.redact import redact
-from memory_syncd.sessionmeta import SessionMeta
-from memory_syncd.snapshot import Background, CronJob, DaySnapshot, SessionInfo, Turn
-from memory_syncd.turns import FAILED_NOTE, Assembly, Item, text_of, tool_calls
 
 __all__ = ["Background", "CronJob", "DaySnapshot", "SessionInfo", "Turn", "build", "text_of", "tool_calls"]
 

@@ -18,11 +18,11 @@ from datetime import date, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from memory_syncd import noise
-from memory_syncd.noise import Kind, Prompt
+from memory_syncd.content import noise
+from memory_syncd.content.noise import Kind, Prompt
+from memory_syncd.content.snapshot import Background, CronJob, DaySnapshot, SessionInfo, Turn
+from memory_syncd.read.sessionmeta import SessionMeta
 from memory_syncd.redact import redact
-from memory_syncd.sessionmeta import SessionMeta
-from memory_syncd.snapshot import Background, CronJob, DaySnapshot, SessionInfo, Turn
 
 _PATH_ARGS = ("path", "file_path", "filePath", "file")
 _FILE_TOOLS = {"read": "read", "write": "write", "edit": "edit", "apply_patch": "patch", "multiedit": "edit"}

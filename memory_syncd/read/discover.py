@@ -59,7 +59,7 @@ import pyjson5
 
 from memory_syncd import safeio
 from memory_syncd.errors import MemorySyncError, SourceError, UsageError
-from memory_syncd.sources import SQLITE_NAME, Agent
+from memory_syncd.read.sources import SQLITE_NAME, Agent
 
 log = logging.getLogger(__name__)
 

@@ -61,11 +61,12 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from memory_syncd import safeio
-from memory_syncd.atomic import TEMP_NAME, WritePolicy, WriteResult, replace
 from memory_syncd.errors import MemorySyncError, Refused, WriteConflict
+from memory_syncd.write.atomic import TEMP_NAME, WritePolicy, WriteResult, replace
 
 __all__ = ["BEGIN", "END", "LOCK_NAME", "WRITE_MODES", "WritePolicy", "WriteResult", "extract", "splice",
            "sweep", "target_path", "write_block", "writer_lock"]
@@ -324,3 +325,27 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's, and running
     return True
+
+
+# Memory files of a day: `YYYY-MM-DD.md` and OpenClaw's slugged `YYYY-MM-DD-<slug>.md` (session-memory hook).
+MEMORY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-[^/]+)?\.md$")
+
+
+def memory_bytes(memory_dir: Path) -> dict[date, int]:
+    """Bytes of memory per day: `YYYY-MM-DD.md` plus its slugged `YYYY-MM-DD-<slug>.md` companions."""
+    out: Counter[date] = Counter()
+    try:
+        entries = list(os.scandir(memory_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    for e in entries:
+        m = MEMORY_FILE.match(e.name)
+        if not m:
+            continue
+        try:
+            day = date.fromisoformat(m.group(1))
+            if e.is_file():
+                out[day] += e.stat().st_size
+        except (ValueError, OSError):
+            continue
+    return dict(out)

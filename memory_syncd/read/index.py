@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from memory_syncd.parse import DayClock, Header, Message, ModelSeen, Note, Record, Skip
+from memory_syncd.read.parse import DayClock, Header, Message, ModelSeen, Note, Record, Skip
 
 Span = tuple[int, int]  # [start, end) byte range in a file; for SQLite: (seq_first, seq_last + 1)
 # What a model observation says: the model answered, was set (`model_change`), was tried (a snapshot), or an
