@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from memory_syncd.redact import generic, keys, structural, tokens_ai, tokens_cloud, tokens_comms, tokens_dev
-from memory_syncd.redact.kinds import Hit, Kind, TextRule, Tier, TokenRule, literal_prefix
+from memory_syncd.redact import generic, keys, plans, structural, tokens_ai, tokens_cloud, tokens_comms, tokens_dev
+from memory_syncd.redact.kinds import Hit, Kind, TextRule, Tier, TokenRule
+from memory_syncd.redact.plans import Plan
 from memory_syncd.redact.scan import BLOB_MIN, RUN_MIN, Runs, Span, TokenPrefilter, encode, runs
 from memory_syncd.redact.values import is_filler
 
@@ -101,65 +102,47 @@ def _segments(size: int, blobs: Sequence[Span]) -> list[Span]:
     return out
 
 
-def _prefix(rule: TextRule) -> str:
-    """The literal every match of `rule` starts with (its regex's own prefix, or its anchors' common one)."""
-    found = literal_prefix(rule.regex.pattern)
-    if found or not rule.anchors:
-        return found
-    first, last = min(rule.anchors), max(rule.anchors)
-    size = 0
-    while size < len(first) and first[size] == last[size]:
-        size += 1
-    return first[:size]
-
-
-# A rule, the literal its matches start with, and the substrings they all contain. In short texts the literal
-# is a gate: a failed substring test costs a fraction of a regex call. In long texts the regex engine skips to
-# that literal faster than a substring test finds short keywords, so it runs ungated. A rule's other anchors
-# are never checked (each would be one more scan); `needs` are single characters (memchr) or long literals.
-# Rules whose literal always lies in a run of token characters look for it in the runs: a fraction of a text.
-Plan = tuple[TextRule, str, tuple[str, ...], bytes]
-PLANS: tuple[Plan, ...] = tuple((rule, _prefix(rule), rule.needs, _prefix(rule).encode() if rule.in_runs else b"")
-                                for rule in TEXT_RULES)
-UNGATED: tuple[Plan, ...] = tuple((rule, "", (), b"") for rule in TEXT_RULES)  # slower, same hits (see tests)
-GATE_BELOW = 1024  # characters; see PLANS
+PLANS: tuple[Plan, ...] = plans.build(TEXT_RULES)
+UNGATED: tuple[Plan, ...] = plans.ungated(TEXT_RULES)  # slower, same hits (see tests)
 
 
 def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs | None = None,
-               plans: Sequence[Plan] = PLANS) -> list[Hit]:
+               plan_list: Sequence[Plan] = PLANS) -> list[Hit]:
     """Hits of the context rules; `found` holds the kinds the token rules found (see `TextRule.requires`).
-    A rule runs only if its literal and all of its `needs` occur; keyword rules skip the base64 blobs."""
+    Scans are skipped where their checks fail (see `plans`); keyword rules skip the base64 blobs."""
     if found_runs is None:
         found_runs = _runs(text)
     blobs = found_runs.blobs
     lowered = text.lower()
     size = len(text)
     same_offsets = len(lowered) == size  # lower() can lengthen a few non-ASCII characters
-    parts = _segments(size, blobs) if blobs and same_offsets else None
-    gated = size < GATE_BELOW
+    whole = [(0, size)]
+    parts = _segments(size, blobs) if blobs and same_offsets else whole
+    gated = size < plans.GATE_BELOW
     hits: list[Hit] = []
-    for rule, prefix, needs, in_runs in plans:
-        if rule.requires and rule.requires not in found:
+    for plan in plan_list:
+        if plan.requires and plan.requires not in found:
             continue
-        if in_runs and not found_runs.hold(in_runs):
+        if plan.in_runs and not found_runs.hold(plan.in_runs):
             continue
-        haystack = lowered if rule.lower else text
-        if gated and prefix and prefix not in haystack:
+        haystack = lowered if plan.lower else text
+        if gated and plan.literal and plan.literal not in haystack:
             continue
-        if needs and not all(need in haystack for need in needs):
+        if all(m.needs and not all(need in haystack for need in m.needs) for m in plan.members):
             continue
-        if rule.lower and not same_offsets:
-            # Case-insensitive regexes have no literal prefix to skip to: check the keyword first.
-            if rule.anchors and not any(anchor in lowered for anchor in rule.anchors):
-                continue
-            assert rule.regex_i is not None
-            matches: Iterable[re.Match[str]] = rule.regex_i.finditer(text)
-        elif rule.lower and parts is not None:
-            matches = (m for lo, hi in parts for m in rule.regex.finditer(haystack, lo, hi))
-        else:
-            matches = rule.regex.finditer(haystack)
-        for m in matches:
-            hits.extend(rule.resolve(m, text))
+        if plan.lower and not same_offsets:
+            # Case-insensitive twins have no literal prefix to skip to: check a rule's keywords first.
+            for member in plan.members:
+                rule = member.rule
+                if rule.anchors and not any(anchor in lowered for anchor in rule.anchors):
+                    continue
+                assert rule.regex_i is not None
+                for m in rule.regex_i.finditer(text):
+                    hits.extend(rule.resolve(m, text))
+            continue
+        for lo, hi in parts if plan.lower else whole:
+            for rule, m in plan.matches(haystack, lo, hi):
+                hits.extend(rule.resolve(m, text))
     return hits
 
 

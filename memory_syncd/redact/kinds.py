@@ -254,18 +254,25 @@ def rules(*groups: tuple[TokenRule, ...]) -> tuple[TokenRule, ...]:
 
 def literal_prefix(regex: str) -> str:
     """The literal text every match of `regex` starts with (`ghp_` for `ghp_[A-Za-z0-9]{36}`)."""
+    return split_literal(regex)[0]
+
+
+def split_literal(regex: str) -> tuple[str, str]:
+    """`regex` as its literal prefix (see `literal_prefix`) and the source of the rest of the pattern."""
     out: list[str] = []
     i = 0
+    ends = [0]  # source offset after each literal character
     while i < len(regex):
         c = regex[i]
         if c == "\\" and i + 1 < len(regex) and regex[i + 1] in ".-/+":
             out.append(regex[i + 1])
             i += 2
-            continue
-        if c in "[(?*+{|^$\\.":
+        elif c in "[(?*+{|^$\\.":
             break
-        out.append(c)
-        i += 1
+        else:
+            out.append(c)
+            i += 1
+        ends.append(i)
     if i < len(regex) and regex[i] in "?*{" and out:
         out.pop()  # a quantifier makes the last literal optional
-    return "".join(out)
+    return "".join(out), regex[ends[len(out)]:]

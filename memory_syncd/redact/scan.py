@@ -51,12 +51,14 @@ def encode(text: str) -> bytes:
 class Runs(NamedTuple):
     """A text's runs of at least RUN_MIN token characters: `spans`, and apart the base64 `blobs` (images,
     archives: runs longer than BLOB_MIN made only of base64 characters). `data` is the text as bytes with
-    the same offsets (see `encode`); `joined` holds the spans' bytes, each led by the sentinel."""
+    the same offsets (see `encode`); `joined` holds the spans' bytes, each led by the sentinel; `escaped`
+    lists the spans that follow a backslash or `%` (they may start with an escape, see `_escape_skip`)."""
 
     data: bytes
     spans: list[Span]
     blobs: list[Span]
     joined: bytes
+    escaped: list[int]
 
     def hold(self, needle: bytes) -> bool:
         """Does some run (a span or a blob) contain `needle`?"""
@@ -69,21 +71,27 @@ def runs(data: bytes) -> Runs:
     find = cls.find
     start = find(_RUN)
     if start < 0:
-        return Runs(data, [], [], b"")
+        return Runs(data, [], [], b"", [])
     spans: list[Span] = []
+    pieces: list[bytes] = []
     blobs: list[Span] = []
+    escaped: list[int] = []
     size = len(cls)
     while start >= 0:
         end = find(b" ", start + RUN_MIN)
         if end < 0:
             end = size
-        if end - start > BLOB_MIN and not data[start:end].translate(None, _BASE64):
+        piece = data[start:end]
+        if end - start > BLOB_MIN and not piece.translate(None, _BASE64):
             blobs.append((start, end))
         else:
+            if start and data[start - 1] in _ESCAPE_LEADS:
+                escaped.append(len(spans))
             spans.append((start, end))
+            pieces.append(piece)
         start = find(_RUN, end)
-    joined = _SENTINEL + _SENTINEL.join([data[s:e] for s, e in spans]) if spans else b""
-    return Runs(data, spans, blobs, joined)
+    joined = _SENTINEL + _SENTINEL.join(pieces) if spans else b""
+    return Runs(data, spans, blobs, joined, escaped)
 
 
 def _escape_skip(data: bytes, start: int) -> int:
@@ -162,13 +170,13 @@ class TokenPrefilter:
 
     def candidates(self, found_runs: Runs) -> list[tuple[TokenRule, Span]]:
         """(rule, run) pairs worth running: the rule's anchor starts a word in that run."""
-        data, spans, _blobs, joined = found_runs
+        data, spans, _blobs, joined, leads = found_runs
         if not spans:
             return []
         sizes = [e - s for s, e in spans]
         owners = list(range(len(spans)))
         escaped: list[bytes] = []
-        for i in [i for i, (s, _) in enumerate(spans) if s and data[s - 1] in _ESCAPE_LEADS]:
+        for i in leads:
             s, e = spans[i]
             skip = _escape_skip(data, s)
             if skip:

@@ -248,7 +248,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
                + r"(?:(?:token|apikey|api-key|key|sso-key|bot|otp|dpop|ssws)[ \t]+)?(?P<v>[a-z0-9._~+/=-]{8,})",
                _auth_header, ("authorization",)),
     lower_rule((CURL_USER,),
-               r"(?:-u|--user|--http-user)(?:[ \t]+|=)?(?:\\{0,3}[\"'])?(?P<user>[^\s:\"'\\]{1,128}):"
+               r"-(?:u|-user|-http-user)(?:[ \t]+|=)?(?:\\{0,3}[\"'])?(?P<user>[^\s:\"'\\]{1,128}):"
                r"(?P<pw>[^\s\"'\\]{1,256})", _curl_user, ("-u", "--user"), needs=(":",)),
     lower_rule((CLI_PASSWORD,),
                r"-p[ \t]*(?:'(?P<a>[^'\n]+)'|\"(?P<b>[^\"\n]+)\"|(?P<c>[^\s'\"\\-][^\s'\"\\]*))",

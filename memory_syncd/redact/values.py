@@ -46,6 +46,9 @@ _REFERENCE = re.compile(
     r"""|\bvar\.|\blocal\.|\bdata\.|\bref\+|\{[a-z_][a-z0-9_.]*\}""",
     re.IGNORECASE,
 )
+# Every alternative of _REFERENCE needs one of these characters or `getenv`: a single character class rules
+# most values out before the alternation, which the regex engine has to try at every position.
+_REFERENCE_HINT = re.compile(r"[$%{}<@!&*.(\[:+]|getenv", re.IGNORECASE)
 _DIGEST = re.compile(r"^(?:sha(?:1|224|256|384|512)|md5|blake2[bs]?|h1|sri)[:=-]", re.IGNORECASE)
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -142,7 +145,7 @@ def is_template(value: str) -> bool:
 
 def is_reference(value: str) -> bool:
     """A variable, template or lookup standing for the secret: `$VAR`, `${{ secrets.X }}`, `os.environ[…]`."""
-    return _REFERENCE.search(value) is not None
+    return _REFERENCE_HINT.search(value) is not None and _REFERENCE.search(value) is not None
 
 
 def is_plain(value: str) -> bool:
