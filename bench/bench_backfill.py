@@ -59,7 +59,7 @@ from memory_syncd.read.parse import DayClock, Header, Message, ModelSeen, Note, 
 from memory_syncd.read.sessionmeta import from_sessions_json  # noqa: E402
 from memory_syncd.read.sources import Kind, list_sessions  # noqa: E402
 from memory_syncd.scope import Target, resolve  # noqa: E402
-from memory_syncd.write import memfile  # noqa: E402
+from memory_syncd.write import memfile, writer  # noqa: E402
 
 TODAY = corpus.END_DAY.toordinal() + 1  # the day after the corpus ends: every corpus day is in the past
 
@@ -97,7 +97,7 @@ def make_target(corpus_path: Path, state: Path, memory_root: Path) -> Target:
 # --- ours ---
 
 
-def ours(target: Target) -> tuple[list[backfill.DayResult], float]:
+def ours(target: Target) -> tuple[list[writer.DayResult], float]:
     """`backfill --all --force`, as the CLI runs it; also how long indexing took."""
     t0 = time.perf_counter()
     indexes = report.index_agents(target)

@@ -202,7 +202,7 @@ def summarize_cmd(on: str, to_stdout: bool, force: bool, **kw: Any) -> None:
 
     Example: memory-syncd summarize --date 2026-04-13 --print
     """
-    from memory_syncd.backfill import summarize_and_write
+    from memory_syncd.summarize import summarize_and_write
 
     day = parse_day(on, "--date")
     assert day is not None

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:  # only types: `compare` must not pay for importing the write side
-    from memory_syncd.backfill import DayResult
     from memory_syncd.report import Comparison, TransitionRow
+    from memory_syncd.write.writer import DayResult
 
 
 def comparison(result: Comparison) -> str:

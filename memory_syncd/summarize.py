@@ -15,23 +15,28 @@ re-rendered from the store).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib.util
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from memory_syncd import statefile
 from memory_syncd.config import LLMConfig
 from memory_syncd.content.assemble import DaySnapshot
-from memory_syncd.daemon import nightly
-from memory_syncd.errors import LLMUnavailable
+from memory_syncd.errors import LLMUnavailable, UsageError
+from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.parse import DayClock
 from memory_syncd.redact import redact
+from memory_syncd.scope import Target
+from memory_syncd.write import writer
+from memory_syncd.write.narratives import record, record_path
 
 PROMPT_VERSION = "2"  # the input now carries scheduled work and failures as counts
 MAX_RETRY_WAIT = 60.0  # seconds; the SDK otherwise sleeps as long as a 429/529's retry-after asks, even hours
@@ -137,10 +142,10 @@ def summarize(snap: DaySnapshot, cfg: LLMConfig, send: Send, store_dir: Path, *,
     if not snap.turns:
         if not (isinstance(old, dict) and old.get("text")):  # never replace a good summary
             record(store_dir, snap.agent, snap.day, {"hash": digest, "text": None, "error": None,
-                                                     "empty": True, "attempts": nightly.MAX_ATTEMPTS})
+                                                     "empty": True, "attempts": MAX_ATTEMPTS})
         return Outcome(snap.day, None, False, 0)
     if not force and isinstance(old, dict) and old.get("hash") == digest and old.get("text"):
-        if float(old.get("at", 0) or 0) < nightly.day_end(snap.day, snap.zone) <= time.time():
+        if float(old.get("at", 0) or 0) < day_end(snap.day, snap.zone) <= time.time():
             # made while the day was still going, and nothing came after: it is the final one after all
             record(store_dir, snap.agent, snap.day, {k: v for k, v in old.items() if k not in ("day", "at")})
         return Outcome(snap.day, str(old["text"]), True, 0)
@@ -169,27 +174,6 @@ def summarize(snap: DaySnapshot, cfg: LLMConfig, send: Send, store_dir: Path, *,
     summary = redact(summary.strip())
     record(store_dir, snap.agent, snap.day, {"hash": digest, "text": summary, "error": None, "model": cfg.model})
     return Outcome(snap.day, summary, False, n)
-
-
-def record_path(store_dir: Path, agent: str, day: date) -> Path:
-    return store_dir / "summaries" / agent / f"{day.isoformat()}.json"
-
-
-def record(store_dir: Path, agent: str, day: date, value: dict[str, Any]) -> None:
-    path = record_path(store_dir, agent, day)
-    statefile.private_dir(path.parent)
-    statefile.write_json(path, {**value, "day": day.isoformat(), "at": time.time()})
-
-
-def stored_text(store_dir: Path, agent: str, day: date) -> str | None:
-    """The last successful summary of a day, for rendering it into the block."""
-    v = statefile.read_json(record_path(store_dir, agent, day))
-    return str(v["text"]) if isinstance(v, dict) and v.get("text") else None
-
-
-def stored_record(store_dir: Path, agent: str, day: date) -> dict[str, Any] | None:
-    v = statefile.read_json(record_path(store_dir, agent, day))
-    return v if isinstance(v, dict) else None
 
 
 def check_available(env: Mapping[str, str]) -> None:
@@ -264,3 +248,69 @@ def _clip(text: str, limit: int) -> str:
 
 def _brief(text: str) -> str:
     return " ".join(str(text).split())[:200]
+
+
+# --- the commands' entry points ---
+
+
+def summarize_day(target: Target, v: writer.AgentView, day: date, send: Send, *,
+                  force: bool = False) -> Outcome:
+    """Ask the LLM for the day's narrative (skipped when its input is unchanged) and store it."""
+    return summarize(writer.snapshot(target, v, day), target.cfg.llm, send, target.state_dir, force=force)
+
+
+def summarize_and_write(target: Target, indexes: list[AgentIndex], day: date, send: Send, *,
+                        write: bool, force: bool = False) -> list[tuple[str, Outcome, writer.DayResult | None]]:
+    """`memory-syncd summarize`: the narrative of `day` for each agent with messages that day, stored and
+    (with `write`) rendered into the day's block. Raise UsageError if no agent has messages that day."""
+    out: list[tuple[str, Outcome, writer.DayResult | None]] = []
+    for idx in indexes:
+        v = writer.view(target, idx, only=day)
+        if day not in v.days:
+            continue
+        outcome = summarize_day(target, v, day, send, force=force)
+        out.append((idx.agent.id, outcome, writer.write_day(target, v, day) if write else None))
+    if not out:
+        raise UsageError(f"no session messages on {day.isoformat()}; nothing to summarize")
+    return out
+
+
+# --- when the nightly summary is due ---
+#
+# A day is summarized once it has a successful record made after the day ended, and never again by the
+# nightly path (a summary asked for while the day was still going, by `summarize --date` or `backfill
+# --today --summarize`, does not cover its end: the nightly path makes the final one).
+
+CATCH_UP_DAYS = 3  # after a longer absence, older days are left to `backfill --summarize`
+MAX_ATTEMPTS = 3
+RETRY_SECONDS = 3600.0
+
+
+def due(now: datetime, slot: dt.time, days_with_messages: Iterable[date],
+        record: Callable[[date], dict[str, Any] | None]) -> list[date]:
+    """Days (oldest first) whose summary should be made now.
+
+    `now` is local time. The previous day becomes due once today's slot has passed; up to CATCH_UP_DAYS
+    days back are caught up. A day with a successful record made after its end is done; a failed one is
+    retried after RETRY_SECONDS, at most MAX_ATTEMPTS times. A record made before the day ended counts
+    as none."""
+    today = now.date()
+    newest = today - timedelta(days=1) if now.time() >= slot else today - timedelta(days=2)
+    window = {newest - timedelta(days=i) for i in range(CATCH_UP_DAYS)}
+    out = []
+    for day in sorted(set(days_with_messages) & window):
+        rec = record(day)
+        if rec is None or float(rec.get("at", 0) or 0) < day_end(day, now.tzinfo or UTC):
+            out.append(day)
+            continue
+        if rec.get("text"):
+            continue
+        attempts = int(rec.get("attempts", 1) or 1)
+        if attempts < MAX_ATTEMPTS and now.timestamp() - float(rec.get("at", 0) or 0) >= RETRY_SECONDS:
+            out.append(day)
+    return out
+
+
+def day_end(day: date, zone: tzinfo) -> float:
+    """The epoch time at which local `day` is over."""
+    return DayClock(zone).midnight_ms(day + timedelta(days=1)) / 1000

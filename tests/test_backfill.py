@@ -36,10 +36,11 @@ from fixtures_openclaw import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory_syncd import backfill, config, report
+from memory_syncd import config, report
 from memory_syncd.cli import main
 from memory_syncd.redact import redact
 from memory_syncd.scope import resolve
+from memory_syncd.write import writer
 from memory_syncd.write.memfile import BEGIN, END
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -152,10 +153,10 @@ def test_the_daemons_one_day_view_renders_the_same_block(home: Path) -> None:
     env = dict(os.environ)
     target = resolve(config.load(None, env), env)
     for idx in report.index_agents(target, save=False):
-        full = backfill.view(target, idx)
+        full = writer.view(target, idx)
         for day in full.days:
-            assert backfill.block_for(target, backfill.view(target, idx, only=day), day) == \
-                backfill.block_for(target, full, day)
+            assert writer.block_for(target, writer.view(target, idx, only=day), day) == \
+                writer.block_for(target, full, day)
 
 
 def test_a_day_held_by_the_sqlite_store_and_a_jsonl_copy(home: Path) -> None:

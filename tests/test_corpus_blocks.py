@@ -28,6 +28,7 @@ from memory_syncd.content.facts import is_identifier, near_key, statement
 from memory_syncd.read.index import transitions_of
 from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.sessionmeta import from_sessions_json
+from memory_syncd.write import narratives
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 EXPECTED: dict[str, Any] = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
@@ -54,7 +55,7 @@ def agent_days(generation: str) -> Iterator[tuple[str, AgentIndex, ZoneInfo]]:
 
 
 def snapshots(generation: str) -> Iterator[tuple[str, DaySnapshot]]:
-    """Every (agent/day, snapshot) of a generation, with the day's switches as `backfill.view` finds them."""
+    """Every (agent/day, snapshot) of a generation, with the day's switches as `writer.view` finds them."""
     for agent, idx, zone in agent_days(generation):
         meta = from_sessions_json(idx.agent.sessions_dir)
         switches = transitions_of(s.summary for s in idx.sources.values())
@@ -179,7 +180,7 @@ def test_the_llm_sees_the_same_clean_day(key: tuple[str, str], tmp_path: Path) -
     sent = requests_for(snap, tmp_path)
     if name in EXPECTED[generation]["heartbeat_only"]:
         assert sent == []  # a day of heartbeats is not sent at all
-        assert summarize.stored_text(tmp_path, snap.agent, snap.day) is None
+        assert narratives.stored_text(tmp_path, snap.agent, snap.day) is None
         return
     assert len(sent) == 1
     found = [m for m in MARKERS if m in sent[0]]

@@ -12,7 +12,7 @@ from fixtures_openclaw import BERLIN, assistant, dumps, message, ms, user
 from memory_syncd import summarize
 from memory_syncd.config import LLMConfig
 from memory_syncd.content import assemble as content
-from memory_syncd.daemon import nightly
+from memory_syncd.write import narratives
 
 POLL = {"kind": "internal_system", "sourceTool": "heartbeat"}
 
@@ -35,13 +35,13 @@ def test_a_day_of_heartbeats_is_not_sent_and_not_retried(tmp_path: Path) -> None
     out = summarize.summarize(day_of(day, beats(day, 48)), LLMConfig(), lambda s, u: sent.append(u) or "x",
                               tmp_path)
     assert sent == [] and (out.text, out.requests) == (None, 0)
-    rec = summarize.stored_record(tmp_path, "main", day)
-    assert rec is not None and rec["empty"] is True and summarize.stored_text(tmp_path, "main", day) is None
+    rec = narratives.stored_record(tmp_path, "main", day)
+    assert rec is not None and rec["empty"] is True and narratives.stored_text(tmp_path, "main", day) is None
 
     def record(d: date) -> dict[str, object] | None:
-        return summarize.stored_record(tmp_path, "main", d)
+        return narratives.stored_record(tmp_path, "main", d)
 
-    assert nightly.due(datetime.now(ZoneInfo("Europe/Berlin")), time(0, 0), {day}, record) == []
+    assert summarize.due(datetime.now(ZoneInfo("Europe/Berlin")), time(0, 0), {day}, record) == []
 
 
 def test_the_request_carries_the_clean_day(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""When the nightly summary is due (`nightly.due`, pure): the slot passing, DST gaps and repeated hours in
+"""When the nightly summary is due (`summarize.due`, pure): the slot passing, DST gaps and repeated hours in
 Berlin and New York, a machine asleep through the slot, a daemon down for days, failure backoff, and
 "exactly once" however often the cron job and the catch-up timer ask, and a summary made while its day was
 still going not counting as the final one. Some records come from `summarize.summarize` itself, so the two
@@ -20,8 +20,8 @@ from fixtures_openclaw import assistant, dumps, user
 from memory_syncd import summarize
 from memory_syncd.config import LLMConfig
 from memory_syncd.content import assemble as content
-from memory_syncd.daemon import nightly
 from memory_syncd.errors import LLMUnavailable
+from memory_syncd.write import narratives
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
 # (zone, spring-forward day, the hour that is missing, fall-back day, the hour that repeats)
@@ -63,7 +63,7 @@ class Records:
 
 def due(now: datetime, slot: str, have: set[date], records: Records | None = None) -> list[date]:
     hh, mm = slot.split(":")
-    return nightly.due(now, time(int(hh), int(mm)), have, records or Records())
+    return summarize.due(now, time(int(hh), int(mm)), have, records or Records())
 
 
 # --- the slot ---
@@ -167,7 +167,7 @@ def test_exactly_once_across_dst_however_often_it_is_asked(zone: str, transition
     # The days before the walk began are caught up once too: CATCH_UP_DAYS back from the first check,
     # then the eve of the first day at its slot.
     earlier = sorted(d for d in asked if d < start)
-    assert earlier[0] >= start - timedelta(days=nightly.CATCH_UP_DAYS + 1)
+    assert earlier[0] >= start - timedelta(days=summarize.CATCH_UP_DAYS + 1)
     assert all(len(asked[d]) == 1 for d in earlier)
 
 
@@ -175,10 +175,10 @@ def test_failures_are_retried_after_the_backoff_at_most_max_attempts() -> None:
     asked, records = walk(BERLIN, date(2026, 10, 24), date(2026, 10, 29), "02:30", fails=99)
     for day in (date(2026, 10, 24), date(2026, 10, 25), date(2026, 10, 26)):
         tries = asked[day]
-        assert len(tries) == nightly.MAX_ATTEMPTS, (day, tries)
+        assert len(tries) == summarize.MAX_ATTEMPTS, (day, tries)
         gaps = [(b.timestamp() - a.timestamp()) for a, b in itertools.pairwise(tries)]
-        assert all(nightly.RETRY_SECONDS <= g < nightly.RETRY_SECONDS + 301 for g in gaps), gaps
-        assert records(day) is not None and records(day)["attempts"] == nightly.MAX_ATTEMPTS  # type: ignore[index]
+        assert all(summarize.RETRY_SECONDS <= g < summarize.RETRY_SECONDS + 301 for g in gaps), gaps
+        assert records(day) is not None and records(day)["attempts"] == summarize.MAX_ATTEMPTS  # type: ignore[index]
 
 
 def test_a_success_after_failures_stops_the_retries() -> None:
@@ -208,8 +208,8 @@ def test_a_daemon_down_for_days_catches_up_only_the_last_few() -> None:
     have = days("2026-10-20", "2026-11-05")
     now = local(NEW_YORK, "2026-11-05T12:00")  # down since before the fall-back
     got = due(now, "03:00", have)
-    assert len(got) == nightly.CATCH_UP_DAYS
-    assert got == [date(2026, 11, 5) - timedelta(days=nightly.CATCH_UP_DAYS - i) for i in range(len(got))]
+    assert len(got) == summarize.CATCH_UP_DAYS
+    assert got == [date(2026, 11, 5) - timedelta(days=summarize.CATCH_UP_DAYS - i) for i in range(len(got))]
     early = local(NEW_YORK, "2026-11-05T01:00")  # before the slot: yesterday is not due yet
     assert due(early, "03:00", have) == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
 
@@ -232,7 +232,7 @@ def test_summarize_records_drive_backoff_and_stop_after_success(tmp_path: Path) 
     slot = time(0, 0)
 
     def record(d: date) -> dict[str, Any] | None:
-        return summarize.stored_record(tmp_path, "main", d)
+        return narratives.stored_record(tmp_path, "main", d)
 
     def made(rec: dict[str, Any] | None, **delta: float) -> datetime:
         assert rec is not None
@@ -241,25 +241,25 @@ def test_summarize_records_drive_backoff_and_stop_after_success(tmp_path: Path) 
     def failing(system: str, user: str) -> str:
         raise LLMUnavailable("Anthropic API error 529: overloaded_error: Overloaded")
 
-    assert nightly.due(datetime.now(zone), slot, {day}, record) == [day]
-    for attempt in range(1, nightly.MAX_ATTEMPTS + 1):
+    assert summarize.due(datetime.now(zone), slot, {day}, record) == [day]
+    for attempt in range(1, summarize.MAX_ATTEMPTS + 1):
         with pytest.raises(LLMUnavailable):
             summarize.summarize(snap(day), cfg, failing, tmp_path)
         rec = record(day)
         assert rec is not None and rec["attempts"] == attempt and rec["text"] is None and "529" in rec["error"]
-        assert nightly.due(made(rec, minutes=59), slot, {day}, record) == []
-        retry = nightly.due(made(rec, seconds=nightly.RETRY_SECONDS + 0.01), slot, {day}, record)
-        assert retry == ([day] if attempt < nightly.MAX_ATTEMPTS else [])
-    assert nightly.due(made(record(day), hours=20), slot, {day}, record) == []
+        assert summarize.due(made(rec, minutes=59), slot, {day}, record) == []
+        retry = summarize.due(made(rec, seconds=summarize.RETRY_SECONDS + 0.01), slot, {day}, record)
+        assert retry == ([day] if attempt < summarize.MAX_ATTEMPTS else [])
+    assert summarize.due(made(record(day), hours=20), slot, {day}, record) == []
 
     # `summarize --date` by hand succeeds later: the record is complete, and it stays done
     summarize.summarize(snap(day), cfg, lambda system, user: "Done by hand.", tmp_path)
-    assert summarize.stored_text(tmp_path, "main", day) == "Done by hand."
+    assert narratives.stored_text(tmp_path, "main", day) == "Done by hand."
     with pytest.raises(LLMUnavailable):  # a failing re-ask keeps the good summary
         summarize.summarize(snap(day), cfg, failing, tmp_path, force=True)
-    assert summarize.stored_text(tmp_path, "main", day) == "Done by hand."
+    assert narratives.stored_text(tmp_path, "main", day) == "Done by hand."
     for hours in range(0, 48, 2):
-        assert nightly.due(made(record(day), hours=hours), slot, {day}, record) == []
+        assert summarize.due(made(record(day), hours=hours), slot, {day}, record) == []
 
 
 def test_a_reply_without_text_is_a_failure_not_a_success(tmp_path: Path) -> None:
@@ -268,7 +268,7 @@ def test_a_reply_without_text_is_a_failure_not_a_success(tmp_path: Path) -> None
     day = date(2026, 10, 24)
     with pytest.raises(LLMUnavailable):
         summarize.summarize(snap(day), LLMConfig(), lambda system, user: "  \n", tmp_path)
-    rec = summarize.stored_record(tmp_path, "main", day)
+    rec = narratives.stored_record(tmp_path, "main", day)
     assert rec is not None and rec["text"] is None and rec["attempts"] == 1
 
 
@@ -295,22 +295,22 @@ def test_the_final_summary_of_an_unchanged_day_costs_no_request(tmp_path: Path) 
         return f"Summary {len(sent)}."
 
     def record(d: date) -> dict[str, Any] | None:
-        return summarize.stored_record(tmp_path, "main", d)
+        return narratives.stored_record(tmp_path, "main", d)
 
     summarize.summarize(snap(day), LLMConfig(), send, tmp_path)
     # as if it had been made at 18:00 that day, while the day was still going
     rec = record(day)
     assert rec is not None
-    path = summarize.record_path(tmp_path, "main", day)
+    path = narratives.record_path(tmp_path, "main", day)
     path.write_text(json.dumps({**rec, "at": local(BERLIN, f"{day}T18:00").timestamp()}))
     now = datetime.now(ZoneInfo(BERLIN))
-    assert nightly.due(now, time(0, 0), {day}, record) == [day]
+    assert summarize.due(now, time(0, 0), {day}, record) == [day]
     out = summarize.summarize(snap(day), LLMConfig(), send, tmp_path)  # the nightly run: input unchanged
     assert out.skipped and out.text == "Summary 1." and len(sent) == 1
-    assert nightly.due(now, time(0, 0), {day}, record) == []  # now it is final
+    assert summarize.due(now, time(0, 0), {day}, record) == []  # now it is final
 
     path.write_text(json.dumps({**rec, "at": local(BERLIN, f"{day}T18:00").timestamp()}))
     later = snap(day, 2)  # more messages came after 18:00
     out = summarize.summarize(later, LLMConfig(), send, tmp_path)
     assert not out.skipped and out.text == "Summary 2." and len(sent) == 2
-    assert nightly.due(now, time(0, 0), {day}, record) == []
+    assert summarize.due(now, time(0, 0), {day}, record) == []

@@ -35,14 +35,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from memory_syncd import backfill, statefile
+from memory_syncd import statefile
 from memory_syncd.errors import MemorySyncError
 from memory_syncd.read import cache
 from memory_syncd.read.discover import discover, state_roots
 from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
 from memory_syncd.scope import Target
-from memory_syncd.write import memfile
+from memory_syncd.write import memfile, writer
 
 log = logging.getLogger(__name__)
 
@@ -306,10 +306,10 @@ class Engine:
         for day in sorted(days):
             for idx in self.indexes.values():
                 try:
-                    v = backfill.view(self.target, idx, only=day)
+                    v = writer.view(self.target, idx, only=day)
                     if day not in v.days:
                         continue
-                    backfill.write_day(self.target, v, day, lock_timeout=10.0)
+                    writer.write_day(self.target, v, day, lock_timeout=10.0)
                 except (MemorySyncError, OSError) as e:
                     failed.add(day)
                     self._error(f"cannot write {day} of agent {idx.agent.id}: {e}")

@@ -1,11 +1,9 @@
-"""When the nightly summary is due: a pure decision, kept apart from the scheduler that asks for it.
+"""The daemon's nightly summaries: which days are due (`summarize.due`, a pure decision) is asked from the
+scheduler's cron job, from a catch-up timer and at start-up; the LLM requests run on a worker thread.
 
 APScheduler's cron fires at the configured local time, but it can miss a slot (the machine slept, the
-daemon was down) or fire twice (a fall-back DST hour). So the daemon asks `due()` both from the cron job
-and from a catch-up timer and at start-up, and the per-day record in the state dir decides: a day is
-summarized once it has a successful record made after the day ended, and never again by the nightly path
-(a summary asked for while the day was still going, by `summarize --date` or `backfill --today
---summarize`, does not cover its end: the nightly path makes the final one).
+daemon was down) or fire twice (a fall-back DST hour), which is why `due` decides from the per-day records
+rather than from the firing.
 """
 
 from __future__ import annotations
@@ -13,55 +11,20 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from memory_syncd import backfill, summarize
+from memory_syncd import summarize
 from memory_syncd.config import LLMConfig, parse_clock
 from memory_syncd.content.assemble import DaySnapshot
 from memory_syncd.errors import LLMUnavailable
+from memory_syncd.write import narratives, writer
 
 if TYPE_CHECKING:
     from memory_syncd.daemon.engine import Engine
     from memory_syncd.scope import Target
 
 log = logging.getLogger(__name__)
-
-CATCH_UP_DAYS = 3  # after a longer absence, older days are left to `backfill --summarize`
-MAX_ATTEMPTS = 3
-RETRY_SECONDS = 3600.0
-
-
-def due(now: datetime, slot: time, days_with_messages: Iterable[date],
-        record: Callable[[date], dict[str, Any] | None]) -> list[date]:
-    """Days (oldest first) whose summary should be made now.
-
-    `now` is local time. The previous day becomes due once today's slot has passed; up to CATCH_UP_DAYS
-    days back are caught up. A day with a successful record made after its end is done; a failed one is
-    retried after RETRY_SECONDS, at most MAX_ATTEMPTS times. A record made before the day ended counts
-    as none."""
-    today = now.date()
-    newest = today - timedelta(days=1) if now.time() >= slot else today - timedelta(days=2)
-    window = {newest - timedelta(days=i) for i in range(CATCH_UP_DAYS)}
-    out = []
-    for day in sorted(set(days_with_messages) & window):
-        rec = record(day)
-        if rec is None or float(rec.get("at", 0) or 0) < day_end(day, now.tzinfo):
-            out.append(day)
-            continue
-        if rec.get("text"):
-            continue
-        attempts = int(rec.get("attempts", 1) or 1)
-        if attempts < MAX_ATTEMPTS and now.timestamp() - float(rec.get("at", 0) or 0) >= RETRY_SECONDS:
-            out.append(day)
-    return out
-
-
-def day_end(day: date, zone: tzinfo | None) -> float:
-    """The epoch time at which local `day` is over."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).timestamp()
-
 
 class Runner:
     """The daemon's nightly summaries: due days are found and snapshotted on the engine thread (which owns
@@ -106,9 +69,9 @@ class Runner:
         snaps = []
         for idx in self.engine.indexes.values():
             have = {d for s in idx.sources.values() for d in s.summary.days if d < now.date()}
-            record = functools.partial(summarize.stored_record, target.state_dir, idx.agent.id)
-            for day in due(now, slot, have, record):
-                snaps.append(backfill.snapshot(target, backfill.view(target, idx, only=day), day))
+            record = functools.partial(narratives.stored_record, target.state_dir, idx.agent.id)
+            for day in summarize.due(now, slot, have, record):
+                snaps.append(writer.snapshot(target, writer.view(target, idx, only=day), day))
         return snaps
 
     def _work(self, target: Target, send: summarize.Send, snaps: list[DaySnapshot]) -> None:
