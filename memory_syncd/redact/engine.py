@@ -116,8 +116,7 @@ def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs 
     lowered = text.lower()
     size = len(text)
     same_offsets = len(lowered) == size  # lower() can lengthen a few non-ASCII characters
-    whole = [(0, size)]
-    parts = _segments(size, blobs) if blobs and same_offsets else whole
+    parts = _segments(size, blobs) if blobs and same_offsets else None
     gated = size < plans.GATE_BELOW
     hits: list[Hit] = []
     for plan in plan_list:
@@ -128,7 +127,7 @@ def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs 
         haystack = lowered if plan.lower else text
         if gated and plan.literal and plan.literal not in haystack:
             continue
-        if all(m.needs and not all(need in haystack for need in m.needs) for m in plan.members):
+        if plan.needs and not all(need in haystack for need in plan.needs):
             continue
         if plan.lower and not same_offsets:
             # Case-insensitive twins have no literal prefix to skip to: check a rule's keywords first.
@@ -140,9 +139,14 @@ def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs 
                 for m in rule.regex_i.finditer(text):
                     hits.extend(rule.resolve(m, text))
             continue
-        for lo, hi in parts if plan.lower else whole:
-            for rule, m in plan.matches(haystack, lo, hi):
-                hits.extend(rule.resolve(m, text))
+        if plan.alone is not None and (parts is None or not plan.lower):
+            resolve = plan.alone.resolve  # the common case, kept free of generators
+            for m in plan.regex.finditer(haystack):
+                hits.extend(resolve(m, text))
+            continue
+        for lo, hi in parts if parts is not None and plan.lower else [(0, size)]:
+            for owner, m in plan.matches(haystack, lo, hi):
+                hits.extend(owner.resolve(m, text))
     return hits
 
 

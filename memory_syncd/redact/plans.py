@@ -40,7 +40,8 @@ class Member:
 
 @dataclass(frozen=True)
 class Plan:
-    """One scan: `regex` finds `literal` where a member may match (or is the member's own regex, alone)."""
+    """One scan: `regex` finds `literal` where a member may match (or is the member's own regex, alone).
+    `alone` is that member's rule; `needs` are substrings every match of the plan contains."""
 
     literal: str
     regex: re.Pattern[str]
@@ -48,6 +49,8 @@ class Plan:
     lower: bool
     requires: str = ""
     in_runs: bytes = b""
+    alone: TextRule | None = None
+    needs: tuple[str, ...] = ()
 
     def matches(self, haystack: str, lo: int, hi: int) -> Iterator[tuple[TextRule, re.Match[str]]]:
         """Each member's matches in `haystack[lo:hi]`, as its own `finditer` would give them."""
@@ -80,7 +83,7 @@ def _alone(rule: TextRule) -> Plan:
     if not prefix and rule.anchors:
         prefix = _common_prefix(rule.anchors)
     return Plan(prefix, rule.regex, (Member(rule, 0, rule.needs),), rule.lower, rule.requires,
-                prefix.encode() if rule.in_runs else b"")
+                prefix.encode() if rule.in_runs else b"", rule, rule.needs)
 
 
 def _common_prefix(words: Sequence[str]) -> str:
@@ -137,7 +140,7 @@ def build(rules: Sequence[TextRule]) -> tuple[Plan, ...]:
 
 def ungated(rules: Sequence[TextRule]) -> tuple[Plan, ...]:
     """Every rule alone and unchecked: slower, same hits (what the tests compare `build` with)."""
-    return tuple(Plan("", rule.regex, (Member(rule),), rule.lower, rule.requires) for rule in rules)
+    return tuple(Plan("", rule.regex, (Member(rule),), rule.lower, rule.requires, alone=rule) for rule in rules)
 
 
 def _has_top_level_bar(pattern: str) -> bool:
