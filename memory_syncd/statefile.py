@@ -22,21 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from memory_syncd import safeio
+from memory_syncd import jsonio, safeio
 from memory_syncd.errors import Refused
-
-try:  # a dependency; the fallback only keeps a broken install working (and slower)
-    import orjson
-
-    _loads: Any = orjson.loads
-    _dumps: Any = orjson.dumps
-except ImportError:  # pragma: no cover
-    import json
-
-    _loads = json.loads
-
-    def _dumps(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":")).encode()
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +80,7 @@ def read_json(path: Path) -> Any:
     if data is None:
         return None
     try:
-        return _loads(data)
+        return jsonio.loads(data)
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError in both
         return None
 
@@ -118,7 +105,7 @@ def sweep_temp(directory: Path, max_age: float = 60.0) -> int:
 
 
 def write_json(path: Path, value: Any) -> None:
-    write_bytes(path, _dumps(value))
+    write_bytes(path, jsonio.dumps(value))
 
 
 def write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:

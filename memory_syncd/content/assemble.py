@@ -12,13 +12,13 @@ secret cut in half by a length limit can never escape the patterns.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, tzinfo
 from typing import Any
 
+from memory_syncd import jsonio
 from memory_syncd.content import noise
 from memory_syncd.content.noise import Kind
 from memory_syncd.content.snapshot import Background, CronJob, DaySnapshot, SessionInfo, Turn
@@ -30,12 +30,6 @@ from memory_syncd.redact import redact
 
 __all__ = ["Background", "CronJob", "DaySnapshot", "SessionInfo", "Turn", "build", "text_of", "tool_calls"]
 
-try:  # the same parser as the index (a declared dependency); the standard library is the fallback
-    import orjson
-
-    _fast_loads: Callable[[bytes], Any] = orjson.loads
-except ImportError:  # pragma: no cover - depends on the environment
-    _fast_loads = json.loads
 
 _BIG_RESULT = 2 * 1024  # below this, decoding a result costs about what the checks cost
 _QUIET_END = re.compile(rb'"isError":false,"timestamp":(\d{1,16})\}\}\s*\Z')
@@ -119,13 +113,5 @@ def _quiet_result(raw: bytes) -> tuple[int, int] | None:
 
 
 def _decode(raw: bytes) -> Any:
-    """The decoded record, or None. What orjson refuses (a lone surrogate escape, which `JSON.stringify`
-    writes for a cut emoji) goes to the standard parser, as in `parse`."""
-    try:
-        return _fast_loads(raw)
-    except ValueError:
-        pass
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
+    """The decoded record, or None (see `jsonio` for the parsers)."""
+    return jsonio.try_loads(raw)[1]

@@ -18,19 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-try:  # orjson parses the same JSON several times faster; the standard library is the fallback.
-    import orjson
-
-    _fast_loads: Callable[[bytes], Any] | None = orjson.loads
-except ImportError:  # pragma: no cover - depends on the environment
-    _fast_loads = None
+from memory_syncd import jsonio
 
 # Messages outside this window are treated as unusable timestamps (NaN, negative, year 99999, seconds-as-ms).
 MIN_TS_MS = 946_684_800_000  # 2000-01-01
@@ -117,18 +111,9 @@ _MALFORMED = object()
 
 
 def _loads(raw: bytes) -> Any:
-    """The decoded line, or `_MALFORMED`. orjson refuses some JSON that `JSON.stringify` writes (a string
-    cut inside a surrogate pair is written as a lone `\\ud83d` escape), so what it refuses is given to the
-    standard parser before the line is called malformed: the result does not depend on orjson."""
-    if _fast_loads is not None:
-        try:
-            return _fast_loads(raw)
-        except ValueError:  # orjson.JSONDecodeError
-            pass
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):  # invalid UTF-8 is a ValueError too
-        return _MALFORMED
+    """The decoded line, or `_MALFORMED` (see `jsonio` for the parsers)."""
+    ok, value = jsonio.try_loads(raw)
+    return value if ok else _MALFORMED
 
 
 def parse_record(obj: dict[str, Any], raw: bytes) -> Record | None:
