@@ -43,10 +43,18 @@ def openclaw_jsonl() -> Install:
     return _installed(JSONL_VERSION)
 
 
+# Why OpenClaw could not be installed (npm missing, the registry unreachable, no Node for this machine): the
+# same for every pinned version, so a second version is not made to wait for the registry again.
+_unavailable: list[Unavailable] = []
+
+
 def _installed(version: str) -> Install:
     try:
+        if _unavailable:
+            raise _unavailable[0]
         return ensure_installed(version)
     except Unavailable as e:
+        _unavailable[:1] = [e]
         reason = f"real OpenClaw {version} not available: {e}"
         if openclaw_required():
             pytest.fail(reason + " (required here: MEMORY_SYNCD_REQUIRE_OPENCLAW or CI is set)", pytrace=False)
