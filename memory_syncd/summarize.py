@@ -35,6 +35,7 @@ from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
 from memory_syncd.redact import redact
 from memory_syncd.scope import Target
+from memory_syncd.text import clip, one_line
 from memory_syncd.write import writer
 from memory_syncd.write.narratives import record, record_path
 
@@ -160,7 +161,7 @@ def summarize(snap: DaySnapshot, cfg: LLMConfig, send: Send, store_dir: Path, *,
                      for i, p in enumerate(pieces)]
             # Every part gets an even share of the budget, so the end of the day is not cut off.
             share = max(80, cfg.input_budget_chars // len(notes) - len(f"Part {len(notes)}:\n\n\n"))
-            joined = "\n\n".join(f"Part {i + 1}:\n{_clip(t.strip(), share)}" for i, t in enumerate(notes))
+            joined = "\n\n".join(f"Part {i + 1}:\n{clip(t.strip(), share)}" for i, t in enumerate(notes))
             summary = send(SYSTEM, COMBINE_PROMPT.format(day=snap.day, weekday=weekday, text=joined))
             n = len(pieces) + 1
         if not summary.strip():  # stored as a success it would leave the day without one, retried hourly
@@ -212,9 +213,9 @@ def anthropic_sender(cfg: LLMConfig, env: Mapping[str, str] | None = None) -> Se
             raise LLMUnavailable(f"Anthropic API error {e.status_code}: {_api_message(e.body, e.message)}"
                                  + (" (check ANTHROPIC_API_KEY)" if e.status_code == 401 else "")) from None
         except anthropic.APIConnectionError as e:
-            raise LLMUnavailable(f"cannot reach the Anthropic API: {_brief(str(e))}") from None
+            raise LLMUnavailable(f"cannot reach the Anthropic API: {one_line(e, 200)}") from None
         except (anthropic.APIError, ValueError) as e:  # a 200 that is no Messages reply (a proxy's page)
-            raise LLMUnavailable(f"unreadable reply from the Anthropic API: {_brief(str(e))}") from None
+            raise LLMUnavailable(f"unreadable reply from the Anthropic API: {one_line(e, 200)}") from None
         blocks = msg.content if isinstance(msg.content, list) else []
         return "".join(getattr(b, "text", "") for b in blocks)
 
@@ -238,16 +239,10 @@ def _cap_retry_wait(response: Any) -> None:
 def _api_message(body: object, fallback: str) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return _brief(f"{error.get('type', 'error')}: {error['message']}")
-    return _brief(fallback)
+        return one_line(f"{error.get('type', 'error')}: {error['message']}", 200)
+    return one_line(fallback, 200)
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _brief(text: str) -> str:
-    return " ".join(str(text).split())[:200]
 
 
 # --- the commands' entry points ---

@@ -13,7 +13,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parent.parent / "memory_syncd"
 
 # What each layer may import from the package, besides itself and the base modules.
-BASE = {"errors", "config", "safeio", "statefile", "jsonio", "redact", "scope", "__init__"}
+BASE = {"errors", "config", "safeio", "statefile", "jsonio", "text", "redact", "scope", "__init__"}
 ALLOWED = {
     "read": set(),
     "content": {"read"},

@@ -23,6 +23,7 @@ from memory_syncd.content.noise import Kind, Prompt
 from memory_syncd.content.snapshot import Background, CronJob, DaySnapshot, SessionInfo, Turn
 from memory_syncd.read.sessionmeta import SessionMeta
 from memory_syncd.redact import redact
+from memory_syncd.text import headline
 
 _PATH_ARGS = ("path", "file_path", "filePath", "file")
 _FILE_TOOLS = {"read": "read", "write": "write", "edit": "edit", "apply_patch": "patch", "multiedit": "edit"}
@@ -279,6 +280,3 @@ def tool_calls(content: object) -> list[tuple[str, Mapping[str, Any]]]:
     return out
 
 
-def headline(text: str, limit: int = 100) -> str:
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

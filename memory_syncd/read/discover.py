@@ -60,6 +60,7 @@ import pyjson5
 from memory_syncd import safeio
 from memory_syncd.errors import MemorySyncError, SourceError, UsageError
 from memory_syncd.read.sources import SQLITE_NAME, Agent
+from memory_syncd.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -407,8 +408,7 @@ def load_config(path: Path) -> tuple[dict[str, Any], str]:
 
 def _brief(e: BaseException) -> str:
     """The parser's message without the partial value it carries (which may hold secrets)."""
-    first = e.args[0] if e.args else e
-    return " ".join(str(first).split())[:160]
+    return one_line(e.args[0] if e.args else e, 160)
 
 
 def _warn_once(line: str, level: int = logging.WARNING) -> None:
