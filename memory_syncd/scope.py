@@ -10,11 +10,14 @@ that is not a real dir of our own (statefile.check_dir), so a service manager do
 from __future__ import annotations
 
 import io
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tzlocal
 
 from memory_syncd import safeio
 from memory_syncd.config import Config, shown
@@ -22,6 +25,8 @@ from memory_syncd.errors import ConfigError, Refused, SourceError, UsageError
 from memory_syncd.read.discover import discover, select, state_roots
 from memory_syncd.read.sources import SQLITE_NAME, Agent
 from memory_syncd.statefile import check_dir
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def _default_root_text(env: Mapping[str, str], cfg: Config) -> str:
 
 
 def resolve_zone(name: str, env: Mapping[str, str]) -> ZoneInfo:
-    """The named zone, else the system zone: $TZ, /etc/localtime, tzlocal, UTC — in that order.
+    """The named zone, else the system zone: $TZ, then what tzlocal finds, then UTC.
 
     Raise ConfigError (exit 78) for a `name` that is no zone (it comes from OpenClaw's userTimezone: ours
     is checked by config.load) and for a $TZ that names a file which is not a zone file."""
@@ -104,20 +109,10 @@ def resolve_zone(name: str, env: Mapping[str, str]) -> ZoneInfo:
         except (ZoneInfoNotFoundError, ValueError):
             if os.path.isabs(tz) and os.path.lexists(tz):
                 return _zone_file(tz)
-    key = _zone_key("/etc/localtime")
-    if key:
-        try:
-            return ZoneInfo(key)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    try:
-        import tzlocal  # installed with APScheduler
-
-        local = tzlocal.get_localzone()
-        if isinstance(local, ZoneInfo):
-            return local
-    except Exception:
-        pass
+    try:  # the system's zone as tzlocal finds it: /etc/timezone, /etc/localtime, timedatectl's files
+        return ZoneInfo(tzlocal.get_localzone_name() or "UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:  # a broken or conflicting system setting
+        log.warning("cannot tell the system time zone (%s); using UTC (set `timezone` in the config)", e)
     return ZoneInfo("UTC")
 
 
