@@ -262,9 +262,12 @@ def run(**kw: Any) -> None:
 
 
 @cli.command()
-@common_options
+@click.option("--config", "config_path", type=PATH, default=None,
+              help="Config file (default: $MEMORY_SYNCD_CONFIG, else ~/.config/memory-syncd/config.toml).")
+@click.option("--state-dir", type=PATH, default=None,
+              help="The daemon's state dir (default: $XDG_STATE_HOME/memory-syncd).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def status(as_json: bool, **kw: Any) -> None:
+def status(config_path: Path | None, state_dir: Path | None, as_json: bool) -> None:
     """Show whether the daemon runs, what it watches and when it last wrote.
 
     Example: memory-syncd status --json
@@ -272,7 +275,7 @@ def status(as_json: bool, **kw: Any) -> None:
     from memory_syncd.daemon import control
     from memory_syncd.errors import DaemonNotRunning
 
-    cfg = config.load(kw["config_path"], os.environ, {"state_dir": str(kw["state_dir"]) if kw["state_dir"] else None})
+    cfg = config.load(config_path, os.environ, {"state_dir": str(state_dir) if state_dir else None})
     try:
         reply = control.request(cfg.resolved_state_dir(os.environ), {"cmd": "status"})
     except DaemonNotRunning as e:
