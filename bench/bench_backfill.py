@@ -54,7 +54,7 @@ from memory_syncd import (  # noqa: E402
 )
 from memory_syncd.content import assemble as content  # noqa: E402
 from memory_syncd.content import render  # noqa: E402
-from memory_syncd.read.index import ModelObs, SourceSummary, observation, transitions_of  # noqa: E402
+from memory_syncd.read.index import ModelObs, SourceDays, observation, transitions_of  # noqa: E402
 from memory_syncd.read.parse import DayClock, Header, Message, ModelSeen, Note, parse_line  # noqa: E402
 from memory_syncd.read.sessionmeta import from_sessions_json  # noqa: E402
 from memory_syncd.read.sources import Kind, list_sessions  # noqa: E402
@@ -168,7 +168,7 @@ def seed(target: Target) -> tuple[int, int]:
             if not keys:
                 continue
             switches = [(t.ts_ms, t.session, t.from_model, t.to_model)
-                        for t in transitions_of([SourceSummary(models=models)]) if clock.day(t.ts_ms) == day]
+                        for t in transitions_of([SourceDays(models=models)]) if clock.day(t.ts_ms) == day]
             snap = content.build(agent_id, day, target.zone, lines, len(keys),
                                  from_sessions_json(agent.sessions_dir), switches)
             block = render.render(snap, target.cfg.max_memory_file_bytes)

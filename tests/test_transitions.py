@@ -25,7 +25,7 @@ from fixtures_openclaw import (
     write,
 )
 
-from memory_syncd.read.index import ModelObs, SourceSummary, transitions_of, walk_models
+from memory_syncd.read.index import ModelObs, SourceDays, transitions_of, walk_models
 
 OPUS_TO_CODEX = {"time": "2026-04-13T09:41:02+02:00", "session": S_3F,
                  "from": "anthropic/claude-opus-4-6", "to": "openai-codex/gpt-5.3-codex"}
@@ -127,7 +127,7 @@ def test_models_of_wrong_type_are_no_models(tmp_path: Path) -> None:
 
 
 def test_transitions_of_merges_sources_per_session() -> None:
-    a, b = SourceSummary(session="s"), SourceSummary(session="s")
+    a, b = SourceDays(session="s"), SourceDays(session="s")
     a.models = [ModelObs(1, "s", "m1"), ModelObs(3, "s", "m2")]
     b.models = [ModelObs(3, "s", "m2"), ModelObs(5, "s", "m1"), ModelObs(2, "other", "m9")]
     assert [(t.ts_ms, t.from_model, t.to_model) for t in transitions_of([a, b])] == [(3, "m1", "m2"), (5, "m2", "m1")]
@@ -203,4 +203,4 @@ def test_observation_kinds_survive_the_cache(tmp_path: Path) -> None:
     kinds = [(m.model, m.kind) for m in state.summary.models]
     assert kinds == [("anthropic/opus", "change"), ("google/gemini", "tried"), ("google/gemini", "failed"),
                      ("anthropic/opus", "answer")]
-    assert SourceSummary.from_json(json.loads(json.dumps(state.summary.to_json()))).models == state.summary.models
+    assert SourceDays.from_json(json.loads(json.dumps(state.summary.to_json()))).models == state.summary.models

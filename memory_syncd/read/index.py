@@ -1,7 +1,7 @@
 """The day index: what each transcript source contributed to each local day, and the days they add up to.
 
 Owns two values and the code that fills them:
-- `SourceSummary`: for one source (a JSONL file, or one SQLite store), per local day the keys of the
+- `SourceDays`: for one source (a JSONL file, or one SQLite store), per local day the keys of the
   messages it holds and where they lie (byte ranges, or `(session, first seq, last seq)` for SQLite; the
   ranges also cover the few other records a day's content needs: model observations and `Note`s), plus
   model observations and skip counts. It is fed record by record, so reading a file whole or in any
@@ -54,7 +54,7 @@ class ModelObs(NamedTuple):
 
 
 @dataclass(slots=True)
-class SourceSummary:
+class SourceDays:
     """What one source holds, by local day. Mutable while the source is being read."""
 
     days: dict[date, DayPart] = field(default_factory=dict)
@@ -126,7 +126,7 @@ class SourceSummary:
         }
 
     @classmethod
-    def from_json(cls, v: dict[str, Any]) -> SourceSummary:
+    def from_json(cls, v: dict[str, Any]) -> SourceDays:
         s = cls(session=str(v.get("session", "")), skipped=Counter(v.get("skipped", {})))
         s.models = list(map(ModelObs._make, v.get("models", [])))
         s.pending = [(date.fromisoformat(d), str(x), int(a), int(b)) for d, x, a, b in v.get("pending", [])]
@@ -178,7 +178,7 @@ class Day:
     last_ms: int
 
 
-def days_of(summaries: Iterable[SourceSummary]) -> dict[date, Day]:
+def days_of(summaries: Iterable[SourceDays]) -> dict[date, Day]:
     """Add sources up by day, counting each message key once."""
     keys: dict[date, set[int]] = {}
     span: dict[date, tuple[int, int]] = {}
@@ -198,7 +198,7 @@ class Transition:
     to_model: str
 
 
-def transitions_of(summaries: Iterable[SourceSummary]) -> list[Transition]:
+def transitions_of(summaries: Iterable[SourceDays]) -> list[Transition]:
     """Where the answering model changed within a session, in time order (a switch made with a snapshot is
     dated at that snapshot, when the run on the new model started).
 

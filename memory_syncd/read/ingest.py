@@ -34,7 +34,7 @@ from typing import Any, BinaryIO
 
 from memory_syncd.errors import SourceError
 from memory_syncd.read import sessionmeta, store, tail
-from memory_syncd.read.index import Day, DayPart, SourceSummary, days_of
+from memory_syncd.read.index import Day, DayPart, SourceDays, days_of
 from memory_syncd.read.parse import DayClock, Message, Skip, SkipReason, parse_line
 from memory_syncd.read.sessionmeta import SessionMeta
 from memory_syncd.read.sources import Agent, Kind, list_sessions
@@ -54,7 +54,7 @@ class SourceState:
     mtime_ns: int = 0
     tail: TailState = field(default_factory=TailState)
     cursor: store.StoreCursor = field(default_factory=store.StoreCursor)
-    summary: SourceSummary = field(default_factory=SourceSummary)
+    summary: SourceDays = field(default_factory=SourceDays)
     ident: str = ""  # sqlite: the store files' stat signature; archive: the blob's checksum
     archive: tuple[str, ...] = ()  # archive: (table, session id, generation) of its row in the store
 
@@ -72,7 +72,7 @@ class SourceState:
         ident = Identity.from_json(v["identity"]) if v.get("identity") else None
         return cls(str(v["path"]), str(v["kind"]), int(v["size"]), int(v["mtime_ns"]),
                    TailState(ident, int(v["offset"]), bool(v["skipping"])),
-                   store.StoreCursor.from_json(v.get("cursor", {})), SourceSummary.from_json(v["summary"]),
+                   store.StoreCursor.from_json(v.get("cursor", {})), SourceDays.from_json(v["summary"]),
                    str(v.get("ident", "")), tuple(map(str, v.get("archive", ()))))
 
 
@@ -135,7 +135,7 @@ class AgentIndex:
             self._retire(self.sources.pop(key).summary)
         return report
 
-    def _retire(self, summary: SourceSummary) -> None:
+    def _retire(self, summary: SourceDays) -> None:
         """Forget what a source held, except that with `keep_vanished` its keys keep counting."""
         if self.keep_vanished:
             for d, part in summary.days.items():
@@ -223,7 +223,7 @@ class AgentIndex:
         state.ident = sig
         return keys
 
-    def _take_row(self, summary: SourceSummary, row: store.Row, clock: DayClock, report: RefreshReport) -> None:
+    def _take_row(self, summary: SourceDays, row: store.Row, clock: DayClock, report: RefreshReport) -> None:
         if row.event is None:
             summary.skipped[row.problem] += 1
             if row.problem == "too_long":
@@ -240,7 +240,7 @@ class AgentIndex:
     def _read_archive(self, state: SourceState, con: sqlite3.Connection, a: store.Archive, clock: DayClock,
                       report: RefreshReport) -> None:
         report.opened += 1
-        state.summary = SourceSummary(session=a.session)
+        state.summary = SourceDays(session=a.session)
         with store.archive_stream(con, a) as f:
             if f is None:
                 state.summary.skipped["corrupt archive"] += 1
@@ -250,7 +250,7 @@ class AgentIndex:
     # -- queries --
 
     def days(self) -> dict[date, Day]:
-        extra = [SourceSummary(days={d: DayPart(keys=k, first_ms=0, last_ms=0) for d, k in self.retired.items()})]
+        extra = [SourceDays(days={d: DayPart(keys=k, first_ms=0, last_ms=0) for d, k in self.retired.items()})]
         summaries = [s.summary for s in self.sources.values()]
         return days_of(summaries + (extra if self.retired else []))
 
@@ -355,8 +355,8 @@ def session_of(name: str) -> str:
     return name.split(".jsonl", 1)[0]
 
 
-def _fresh(name: str) -> SourceSummary:
-    return SourceSummary(session=session_of(name))
+def _fresh(name: str) -> SourceDays:
+    return SourceDays(session=session_of(name))
 
 
 def _file_ranges(state: SourceState, part: DayPart) -> Iterator[tuple[str, bytes]]:
