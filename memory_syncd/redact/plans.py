@@ -11,8 +11,9 @@ So a shared scan reports exactly the matches the members would report alone (`te
 checks this). A commoner piece (`ke` in `key` and `token`) would stop the scan more often than it saves.
 
 Checks before a scan: in short texts, the plan's literal (a failed substring test costs a fraction of a regex
-call; in long texts the regex engine finds the literal faster than a substring test finds a short keyword);
-a member's `needs`; its `requires`; for `in_runs` rules, their literal in the token runs.
+call; in long texts the regex engine finds the literal about as fast as a substring test, so checking first
+only adds work where it occurs); the plan's `needs`; its `requires`; for `in_runs` rules, their literal in
+the token runs.
 """
 
 from __future__ import annotations

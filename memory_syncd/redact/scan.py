@@ -145,7 +145,9 @@ class TokenPrefilter:
         self._by_key = {key: frozenset(i for other, found in keyed.items() if key.startswith(other) for i in found)
                         for key in keyed}
         # Only the sentinel is consumed: a key may end on the sentinel that leads the next one (`key/sk-…`).
-        self._trie = re.compile(_SENTINEL + b"(?=(" + _trie([key[1:] for key in keyed]) + b"))")
+        # A character class first: most word starts in runs (digits, hex) begin no key, and fail there.
+        firsts = b"".join(re.escape(bytes([c])) for c in sorted({key[1] for key in keyed}))
+        self._trie = re.compile(_SENTINEL + b"(?=[" + firsts + b"])(?=(" + _trie([key[1:] for key in keyed]) + b"))")
         self._probes = tuple(probes)
 
     @staticmethod
