@@ -61,9 +61,12 @@ class Plan:
                 yield rule, alone
             return
         ends = [lo] * len(self.members)
+        members = tuple(enumerate(self.members))
         for found in self.regex.finditer(haystack, lo, hi):
             at = found.start()
-            for i, member in enumerate(self.members):
+            # The alternatives are tried in order: the one that matched (its marker group closed last) is the
+            # first member that can match here.
+            for i, member in members[int(found.lastgroup[1:]) if found.lastgroup else 0:]:
                 start = at - member.offset
                 if start < ends[i]:
                     continue
@@ -105,7 +108,7 @@ def _shared(piece: str, rules: Sequence[TextRule]) -> Plan:
         before = prefix[:offset + len(piece)]
         behind = f"(?<={re.escape(before)})" if offset else ""
         tail = re.escape(prefix[offset + len(piece):]) + f"(?:{_rename_groups(rest, f'm{index}_')})"
-        alternatives.append(behind + tail)
+        alternatives.append(behind + tail + f"(?P<m{index}>)")
         members.append(Member(rule, offset, rule.needs))
     flags = {rule.regex.flags for rule in rules}
     assert len(flags) == 1, "rules sharing a scan must share their flags"
