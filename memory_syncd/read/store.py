@@ -16,8 +16,9 @@ compress well are stored as a zstd frame with `event_json` NULL), `session_windo
 `session_transcript_archives` (deleted/reset sessions, one zstd JSONL blob each) and the active-branch table.
 Columns are looked up, not assumed, so a newer schema still reads with the columns we know.
 
-Rows are fetched in pages bounded by count and by bytes, and a row over the line cap is skipped in SQL by
-its stored length, so one huge event never reaches memory.
+Rows are fetched in pages of PAGE rows whose payloads come along when they are stored in at most INLINE
+bytes (bigger ones are fetched one at a time), and a row over the line cap is skipped in SQL by its stored
+length, so one huge event never reaches memory.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import logging
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +41,11 @@ from memory_syncd.read.sessionmeta import SessionMeta
 
 log = logging.getLogger(__name__)
 
-PAGE = 500  # rows per page at most
-PAGE_BYTES = 8 * 1024 * 1024  # and about this many payload bytes (always at least one row)
+PAGE = 500  # rows per page
+INLINE = 256 * 1024  # rows stored bigger than this are fetched one by one, not with their page
 KNOWN_VERSION = 23  # the newest `user_version` we have read (OpenClaw 2026.9.6)
 _warned: set[str] = set()
+_local = threading.local()
 
 
 @dataclass
@@ -209,34 +212,31 @@ def _rows(con: sqlite3.Connection, sc: Schema, session: str, after: int, end: in
     big = f"{size} > {int(max_bytes)}"
     if sc.compressed:
         stored = "coalesce(length(CAST(event_json AS BLOB)), 0) + coalesce(length(event_zstd), 0)"
-        payload = (f"CASE WHEN {big} THEN NULL ELSE event_json END, "
-                   f"CASE WHEN {big} THEN NULL ELSE event_zstd END, event_utf8_bytes")
+        columns = "event_json, event_zstd, event_utf8_bytes"
     else:
         stored = "coalesce(length(CAST(event_json AS BLOB)), 0)"
-        payload = f"CASE WHEN {big} THEN NULL ELSE event_json END, NULL, NULL"
+        columns = "event_json, NULL, NULL"
+    # A page brings the payloads of ordinary rows along (one query); a row stored bigger than INLINE is
+    # fetched on its own, so a page never holds more than PAGE x INLINE bytes, and one over the line cap
+    # never leaves SQLite at all.
+    inline = f"NOT ({big}) AND {stored} <= {INLINE}"
     bound = "AND seq < ?" if end is not None else ""
     extra: tuple[int, ...] = (end,) if end is not None else ()
     while True:
-        # First the page's seqs and stored sizes (cheap), then the payloads in byte-bounded groups.
-        heads = con.execute(
-            f"SELECT seq, CASE WHEN {big} THEN 0 ELSE {stored} END FROM transcript_events "
-            f"WHERE session_id = ? AND seq > ? {bound} ORDER BY seq LIMIT ?", (session, after, *extra, PAGE)).fetchall()
-        i = 0
-        while i < len(heads):
-            j, held = i + 1, heads[i][1] or 0
-            while j < len(heads) and held + (heads[j][1] or 0) <= PAGE_BYTES:
-                held += heads[j][1] or 0
-                j += 1
-            rows = con.execute(
-                f"SELECT seq, {big}, {payload} FROM transcript_events "
-                "WHERE session_id = ? AND seq >= ? AND seq <= ? ORDER BY seq",
-                (session, heads[i][0], heads[j - 1][0])).fetchall()
-            for seq, too_long, text, zstd, utf8_bytes in rows:
-                yield _row(session, int(seq), bool(too_long), text, zstd, utf8_bytes)
-            i = j
-        if len(heads) < PAGE:
+        page = con.execute(
+            f"SELECT seq, {big}, CASE WHEN {inline} THEN 1 ELSE 0 END, "
+            + ", ".join(f"CASE WHEN {inline} THEN {c} END" for c in columns.split(", "))
+            + f" FROM transcript_events WHERE session_id = ? AND seq > ? {bound} ORDER BY seq LIMIT ?",
+            (session, after, *extra, PAGE)).fetchall()
+        for seq, too_long, here, text, zstd, utf8_bytes in page:
+            if not here and not too_long:
+                text, zstd, utf8_bytes = con.execute(
+                    f"SELECT {columns} FROM transcript_events WHERE session_id = ? AND seq = ?",
+                    (session, seq)).fetchone() or (None, None, None)
+            yield _row(session, int(seq), bool(too_long), text, zstd, utf8_bytes)
+        if len(page) < PAGE:
             return
-        after = heads[-1][0]
+        after = page[-1][0]
 
 
 def _row(session: str, seq: int, too_long: bool, text: object, zstd: object = None,
@@ -255,8 +255,10 @@ def decompress(frame: bytes, size: int | None) -> bytes | None:
     """One zstd frame, decoded to at most `size` bytes (the length OpenClaw recorded); None if broken."""
     import zstandard
 
+    d = getattr(_local, "zstd", None)
+    if d is None:  # making a decompressor costs more than decoding a typical answer: one per thread
+        d = _local.zstd = zstandard.ZstdDecompressor()
     try:
-        d = zstandard.ZstdDecompressor()
         if size is not None and size >= 0:
             out = d.decompress(frame, max_output_size=size)
             return out if len(out) == size else None
