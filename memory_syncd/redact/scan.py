@@ -62,7 +62,9 @@ class Runs(NamedTuple):
 
     def hold(self, needle: bytes) -> bool:
         """Does some run (a span or a blob) contain `needle`?"""
-        return needle in self.joined or any(self.data.find(needle, s, e) >= 0 for s, e in self.blobs)
+        if needle in self.joined:
+            return True
+        return bool(self.blobs) and any(self.data.find(needle, s, e) >= 0 for s, e in self.blobs)
 
 
 def runs(data: bytes) -> Runs:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 MARKER_PREFIX = "[REDACTED-"
 
@@ -184,6 +185,9 @@ def is_uuid(value: str) -> bool:
     return _UUID.match(value) is not None
 
 
+# The two verdicts are pure and cost microseconds; transcripts repeat the same config, code and tool output,
+# so the same values come back again and again (as `generic.name_kind` does for names).
+@lru_cache(maxsize=4096)
 def looks_secret(value: str, *, weak_name: bool = False) -> bool:
     """Is `value`, assigned to a key/token/secret name, a random-looking credential?
 
@@ -210,6 +214,7 @@ def _is_passphrase(value: str) -> bool:
     return not value.endswith((".", ":", "?"))
 
 
+@lru_cache(maxsize=4096)
 def looks_password(value: str, *, quoted: bool, literal: bool) -> bool:
     """Is `value`, assigned to a password name, a password someone typed?
 
