@@ -30,6 +30,7 @@ BEGIN = "<!-- memory-syncd:begin -->"
 END = "<!-- memory-syncd:end -->"
 DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.md$")
 T = TypeVar("T")
+AGENTLESS = frozenset({"status"})  # commands that take no --agent
 AUTO = re.compile(r"\*Auto-generated from (\d+) session messages\*")
 
 
@@ -72,9 +73,11 @@ class Syncd:
         }
 
     def cli(self, *args: str, check: bool = True, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-        """`memory-syncd <command> --agent <id> <args…>` in a fresh interpreter."""
+        """`memory-syncd <command> --agent <id> <args…>` in a fresh interpreter (`status`, which asks the
+        daemon and takes no agent, without `--agent`)."""
         cmd, *rest = args
-        argv = [sys.executable, "-m", "memory_syncd", cmd, "--agent", self.agent, *rest]
+        scope = [] if cmd in AGENTLESS else ["--agent", self.agent]
+        argv = [sys.executable, "-m", "memory_syncd", cmd, *scope, *rest]
         proc = subprocess.run(argv, env=self.env(), cwd=self.root, capture_output=True, text=True, timeout=timeout,
                               check=False, stdin=subprocess.DEVNULL)
         if check and proc.returncode != 0:
@@ -109,7 +112,11 @@ class Syncd:
             time.sleep(0.2)
 
     def status(self) -> dict[str, Any] | None:
+        """`status --json` of a running daemon; None while it does not answer yet (exit 3, or 1). A usage
+        error (exit 2) is a bug in how the test calls it, not a slow daemon: it fails at once."""
         proc = self.cli("status", "--json", check=False, timeout=30)
+        if proc.returncode == 2:
+            raise AssertionError(f"`memory-syncd status --json` rejected its arguments:\n{proc.stderr[-2000:]}")
         if proc.returncode != 0:
             return None
         try:
