@@ -177,25 +177,22 @@ class TokenPrefilter:
         data, spans, _blobs, joined, leads = found_runs
         if not spans:
             return []
-        sizes = [e - s for s, e in spans]
-        owners = list(range(len(spans)))
-        escaped: list[bytes] = []
+        escaped: list[tuple[int, int]] = []  # (run, bytes skipped): runs that start with an escape
         for i in leads:
-            s, e = spans[i]
-            skip = _escape_skip(data, s)
+            skip = _escape_skip(data, spans[i][0])
             if skip:
-                escaped.append(data[s + skip:e])
-                sizes.append(e - s - skip)
-                owners.append(i)
+                escaped.append((i, skip))
         if escaped:
-            joined += _SENTINEL + _SENTINEL.join(escaped)
+            joined += _SENTINEL + _SENTINEL.join([data[spans[i][0] + skip:spans[i][1]] for i, skip in escaped])
         by_key = self._by_key
         found: list[tuple[int, int]] = [(m.start(), rule) for m in self._trie.finditer(joined.translate(_MARK))
                                         for rule in by_key[_SENTINEL + m.group(1)]]
         for probe, rule in self._probes:
             found += [(m.start(), rule) for m in probe.finditer(joined)]
         if not found:
-            return []
+            return []  # the common case: no offsets needed
+        owners = list(range(len(spans))) + [i for i, _ in escaped]
+        sizes = [e - s for s, e in spans] + [spans[i][1] - spans[i][0] - skip for i, skip in escaped]
         offsets = [0]
         for size in sizes:
             offsets.append(offsets[-1] + size + 1)
