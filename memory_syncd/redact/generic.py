@@ -129,11 +129,13 @@ _VALUE = (r"(?:\\{1,3}\"(?P<v1>[^\"\\\n]{4,300})\\{1,3}\"|\"(?P<v2>[^\"\n]{4,300
           r"|`(?P<v4>[^`\n]{4,300}?)`|(?P<v5>[^\s\"'`,;&<>\\(){}\[\]|$][^\s\"'`,;&<>\\(){}\[\]|]{3,299}+)(?![(\[]))")
 # The value sits in a lookahead: the match ends at the operator, so a keyword inside a rejected value
 # (`credential aws_secret_access_key = …`) is still seen by the next search.
+# Runs of name characters and blanks are possessive: what follows each can never start with one of them, so
+# giving characters back would never help, and failing keyword sites (most of them) fail sooner.
 _ASSIGN = (r"{keyword}(?P<rest>[a-z0-9_.-]{0,48}+)(?:\\{0,3}[\"'`])?\]?"
-           r"(?:[ \t]*:[ \t]*(?:optional\[)?(?:str|bytes|secretstr|secretbytes|any|object|string)\]?"
-           r"(?:[ \t]*\|[ \t]*none)?(?=[ \t]*=[^=>]))?"  # a Python annotation: `password: str = "…"`
-           r"(?P<op>[ \t]*(?:::=|:=|\?=|=>|[!=]==?|=|:|>)[ \t]*|[ \t]+(?:is|was)(?:[ \t]*:)?[ \t]+)(?=" + _VALUE
-           + ")")
+           r"(?:[ \t]*+:[ \t]*+(?:optional\[)?(?:str|bytes|secretstr|secretbytes|any|object|string)\]?"
+           r"(?:[ \t]*+\|[ \t]*+none)?(?=[ \t]*=[^=>]))?"  # a Python annotation: `password: str = "…"`
+           r"(?P<op>[ \t]*+(?:::=|:=|\?=|=>|[!=]==?|=|:|>)[ \t]*+|[ \t]++(?:is|was)(?:[ \t]*+:)?[ \t]++)(?="
+           + _VALUE + ")")
 _FLAG = (r"--(?P<name>[a-z0-9_.-]{0,40}?" + _KEYWORDS + r"[a-z0-9_.-]{0,40}+)[ \t]+(?="
          + _VALUE + ")")
 _PAIR = (r"name(?:\\{0,3}[\"'])?[ \t]*[:=][ \t]*(?:\\{0,3}[\"'])?"
