@@ -6,7 +6,8 @@ every kind of secret caught (name, pattern, example shape, false-positive guard)
 references/SECRET_PATTERNS.md is generated. Each secret becomes `[REDACTED-<KIND>]`; every other byte is
 kept; redaction is idempotent. Modules: `kinds` (vocabulary), `values` (value heuristics), `tokens_*` and
 `keys` (self-identifying formats), `structural` (URLs, headers, command lines), `generic` (keyword
-assignments), `engine` (pre-filters, overlap resolution, replacement), `doc` (the reference doc).
+assignments), `scan` (token runs and the token prefilter), `plans` (how context rules share scans),
+`engine` (order of work, overlap resolution, replacement), `doc` (the reference doc).
 """
 
 from memory_syncd.redact.engine import KINDS, KINDS_BY_NAME, redact, redact_report

@@ -21,11 +21,14 @@ nothing more. `memory-syncd redact --report` shows the counts per kind.
 How a text is searched:
 
 1. **Tokens that identify themselves** (tier 3: unique prefixes, PEM armour, JWTs) are looked for only in
-   runs of at least 16 token characters (`[A-Za-z0-9_+/=.~:-]`), and a rule runs only if its literal
-   anchor (usually its prefix) occurs. The character before a token must not be a letter or digit, except
-   when it ends an escape (`\\n`, `%3D`, `\\u0022`): tokens inside JSON strings are caught.
+   runs of at least 16 token characters (`[A-Za-z0-9_+/=.~:-]`). One pass over those runs finds where a
+   rule's literal anchor (usually its prefix) starts a word, and only those rules run, only on those runs;
+   long pure-base64 runs (images, archives) are searched by none. The character before a token must not
+   be a letter or digit, except when it ends an escape (`\\n`, `%3D`, `\\u0022`): tokens inside JSON
+   strings are caught.
 2. **Context rules** (tier 2: URL userinfo, `Authorization` headers, `curl -u`, `mysql -p`, an AWS secret
-   key next to its key id) run where their keyword occurs; only the secret part is replaced.
+   key next to its key id) run where their keyword occurs; rules whose keywords share a literal share one
+   scan. Only the secret part is replaced.
 3. **Generic assignments** (tier 1): a value assigned to a name that says password, secret, token or key,
    in env, shell, YAML, JSON (also JSON-escaped), TOML, INI, Python, Go, PHP, XML, CLI-flag, query-string
    and prose forms. The name must name a credential and the value must pass entropy, placeholder,

@@ -92,7 +92,7 @@ class Hit:
 
 @dataclass(frozen=True)
 class TokenRule:
-    """A self-identifying token. Runs on long runs of token characters only (see `engine`).
+    """A self-identifying token. Runs on long runs of token characters only (see `scan`).
 
     The match (or group `group`) is the secret. The character before the match must not be in `left`
     (a word boundary that also accepts JSON escapes like a literal `\\n`), and `check`, when set, must
