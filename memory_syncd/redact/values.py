@@ -6,7 +6,7 @@ literal a person could have typed, minus clear templates (`is_template`) and cod
 arguments.
 
 The lists follow gitleaks (stopwords, value allowlists), detect-secrets (sequential strings, templated and
-indirect references) and trufflehog (default false positives); see /work/shared/docs/secret-formats.md.
+indirect references) and trufflehog (default false positives); see references/SECRET_PATTERNS.md.
 """
 
 from __future__ import annotations
