@@ -1,6 +1,6 @@
 """Self-identifying API keys of AI and LLM providers (OpenAI, Anthropic, OpenRouter, Groq, Hugging Face, …).
 
-Formats as listed in references/SECRET_PATTERNS.md, rows 1-17. Every rule here is a `TokenRule`:
+Formats as listed in references/SECRET_PATTERNS.md. Every rule here is a `TokenRule`:
 the engine runs them on runs of token characters only, and checks the character before each match.
 """
 

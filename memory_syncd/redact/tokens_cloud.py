@@ -1,7 +1,7 @@
 """Self-identifying credentials of cloud platforms and infrastructure SaaS.
 
 AWS, Google Cloud, Azure, DigitalOcean, Databricks, Cloudflare, Fly.io, Heroku, 1Password, age, Notion,
-Supabase, PlanetScale. Formats as listed in references/SECRET_PATTERNS.md (rows 18-21, 39-58, 67).
+Supabase, PlanetScale. Formats as listed in references/SECRET_PATTERNS.md.
 The AWS secret access key has no prefix: it is found by context in `generic` and `structural`.
 """
 

@@ -1,7 +1,7 @@
 """Self-identifying credentials of messaging, email and payment services.
 
 Slack, Discord, Telegram, SendGrid, Mailgun, Mailchimp, Twilio, Stripe, Square, Shopify. Formats from
-the token formats in references/SECRET_PATTERNS.md (rows 30-38, 68-73). Discord bot tokens and Square `EAAA`
+the token formats in references/SECRET_PATTERNS.md. Discord bot tokens and Square `EAAA`
 tokens have no unique prefix, so their rules carry an entropy check and a stricter left boundary.
 """
 

@@ -1,7 +1,7 @@
 """Self-identifying tokens of code hosting, CI/CD, developer tooling and package registries.
 
 GitHub, GitLab, npm, PyPI, RubyGems, Pulumi, Postman, Atlassian, Linear, Sentry, Grafana, HashiCorp Vault and
-Terraform Cloud, Doppler. Formats as listed in references/SECRET_PATTERNS.md (rows 22-29, 50-66).
+Terraform Cloud, Doppler. Formats as listed in references/SECRET_PATTERNS.md.
 GitHub tokens carry a CRC32 checksum; it is not verified on purpose: a fake of the right shape costs a few
 redacted characters, a real token with a checksum we got wrong would be a leak.
 """
