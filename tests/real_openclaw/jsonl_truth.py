@@ -98,5 +98,11 @@ def jsonl_messages(sd: SessionsDir) -> list[Msg]:
     return messages(sd.events)
 
 
+def has_reply(sessions_dir: Path, text: str) -> bool:
+    """Whether an assistant message reading exactly `text` is in a transcript or archive there."""
+    return any(m.role == "assistant" and m.text.strip() == text
+               for m in jsonl_messages(read_sessions_dir(sessions_dir)))
+
+
 def trajectory_records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

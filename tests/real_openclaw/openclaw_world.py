@@ -252,11 +252,16 @@ class World:
         (agent / self.store.name).write_bytes(data)
         if wal is not None:
             (agent / self.wal.name).write_bytes(wal)
+        self.write_config_copy(dest_state)
+        return agent / self.store.name
+
+    def write_config_copy(self, dest_state: Path) -> None:
+        """This world's `openclaw.json` in `dest_state`, its workspace `dest_state/workspace`, no gateway."""
         conf = self.config()
         conf["agents"]["defaults"]["workspace"] = str(dest_state / "workspace")
         conf.pop("gateway", None)
+        dest_state.mkdir(parents=True, exist_ok=True)
         (dest_state / "openclaw.json").write_text(json.dumps(conf, indent=2))
-        return agent / self.store.name
 
     def close(self) -> None:
         self.stop_gateway()

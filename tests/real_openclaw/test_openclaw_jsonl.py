@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from checks import answer, assert_answers_in_blocks, assert_counts, backfill_counts, check_latency, compare_days
 from fake_openai import FakeOpenAI, long_text
-from jsonl_truth import SessionsDir, jsonl_messages, read_sessions_dir, trajectory_records
+from jsonl_truth import SessionsDir, has_reply, jsonl_messages, read_sessions_dir, trajectory_records
 from openclaw_install import Install
 from openclaw_world import ALPHA, BETA, PRIMARY, SECONDARY, World, wait_for
 from store_truth import Msg, day_counts, day_of
@@ -111,12 +111,6 @@ class JsonlRun:
     trajectories_only: Any = None  # compare --json over a copy holding nothing but the trajectory files
 
 
-def _replied(sessions_dir: Path, text: str) -> bool:
-    """Whether an assistant message with exactly `text` is in a live transcript."""
-    return any(m.role == "assistant" and m.text.strip() == text
-               for m in jsonl_messages(read_sessions_dir(sessions_dir)))
-
-
 def _block_counts_match(world: World) -> bool:
     """Whether each day's block counts the messages the transcripts hold now."""
     blocks = day_blocks(world.memory_dir)
@@ -166,14 +160,14 @@ def jr(openclaw_jsonl: Install, tmp_path_factory: pytest.TempPathFactory) -> Ite
             turn(SWITCH)
             world.run("system", "event", "--text", "Check whether anything needs attention.", "--mode", "now",
                       "--json")
-            wait_for(lambda: _replied(world.sessions_dir, HEARTBEAT_REPLY), 90, "the heartbeat's reply", 0.3)
+            wait_for(lambda: has_reply(world.sessions_dir, HEARTBEAT_REPLY), 90, "the heartbeat's reply", 0.3)
             job = json.loads(world.admin("cron", "add", "--name", CRON_NAME, "--every", "1h", "--session",
                                          "isolated", "--message", CRON_QUESTION, "--no-deliver", "--agent", "main",
                                          "--json").stdout)
             run.cron_job = str(job["id"])
             world.admin("cron", "run", run.cron_job, "--wait", "--wait-timeout", "3m", "--poll-interval", "500ms",
                         timeout=240)
-            wait_for(lambda: _replied(world.sessions_dir, CRON_ANSWER), 30, "the cron run's reply", 0.3)
+            wait_for(lambda: has_reply(world.sessions_dir, CRON_ANSWER), 30, "the cron run's reply", 0.3)
             if run.watch is not None:
                 run.watch.settle(5.0)
                 run.watch.stop()
@@ -203,10 +197,7 @@ def _compare_trajectories_only(run: JsonlRun) -> Any:
     sessions.mkdir(parents=True)
     for p in run.world.sessions_dir.glob("*.trajectory.jsonl"):
         shutil.copy2(p, sessions / p.name)
-    conf = run.world.config()
-    conf["agents"]["defaults"]["workspace"] = str(state.parent / "workspace")
-    conf.pop("gateway", None)
-    (state / "openclaw.json").write_text(json.dumps(conf))
+    run.world.write_config_copy(state)
     return Syncd(state, run.world.home, run.root / "trajectories-only" / "syncd").json(
         "compare", "--json", "--include-today")
 
@@ -259,6 +250,13 @@ def test_sessions_json_maps_each_key_to_its_transcript(jr: JsonlRun) -> None:
         sid = entry.get("sessionId")
         assert sid in sd.live_ids(), f"{key} -> {sid}, which has no live transcript"
         assert entry.get("sessionFile") == str(sd.path / f"{sid}.jsonl"), entry.get("sessionFile")
+
+
+def test_gateway_asked_once_to_approve_the_admin_scope(jr: JsonlRun) -> None:
+    """2026.7.35 pairs the CLI for writing only; its first admin call (the reset) waits for an approval."""
+    assert len(jr.world.approvals) == 1, f"approved requests: {jr.world.approvals}"
+    failed = [c for c, _, code in jr.world.commands if code != 0]
+    assert len(failed) == 1 and failed[0].startswith("gateway call sessions.reset"), jr.world.commands
 
 
 def test_reset_renames_the_transcript_and_starts_a_new_session(jr: JsonlRun) -> None:
