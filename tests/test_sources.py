@@ -77,7 +77,9 @@ def test_list_sessions(tmp_path: Path) -> None:
         (f"{SID}.jsonl.deleted.{TS}.zst", Kind.ZST), ("link-in.jsonl", Kind.JSONL), ("imported.jsonl", Kind.JSONL),
     }
     assert listing.skipped == {
-        "not a transcript": 5,  # checkpoint, trajectory, .bak-, sessions.json.bak, .tmp (not .lock/sessions.json)
+        # checkpoint, .bak-, sessions.json.bak, .tmp; not .lock, sessions.json or OpenClaw's run trace
+        # (`.trajectory.jsonl`, which every sessions dir of OpenClaw 2026.7 holds)
+        "not a transcript": 4,
         "not a regular file": 5,  # dir.jsonl, loop, ping, pong, dangling
         "link pointing elsewhere": 1,
     }

@@ -30,8 +30,10 @@ _ARCHIVE = re.compile(r"\.jsonl\.(?:reset|deleted)\.(?:\d{4}-\d{2}-\d{2}T\d{2}-\
 _CHECKPOINT = re.compile(r"\.checkpoint\.[0-9a-fA-F-]{8,}\.jsonl$")
 # Subdirectories of sessions/ that hold transcripts too (OpenClaw moves imported files here).
 _ARCHIVE_SUBDIRS = ("session-sqlite-import-archive",)
-# Files every sessions dir has that are not worth mentioning when skipped.
-_EXPECTED = frozenset({"sessions.json", *_ARCHIVE_SUBDIRS})
+# Files every sessions dir has that are not worth mentioning when skipped: OpenClaw's own index, locks,
+# run traces (`<id>.trajectory.jsonl` and its `<id>.trajectory-path.json` pointer) and skill prompts.
+_EXPECTED = frozenset({"sessions.json", "skills-prompts", *_ARCHIVE_SUBDIRS})
+_EXPECTED_SUFFIXES = (".lock", ".trajectory.jsonl", ".trajectory-path.json")
 
 
 class Kind(StrEnum):
@@ -85,7 +87,7 @@ def list_sessions(sessions_dir: Path) -> Listing:
         for entry in entries:
             kind = classify(entry.name)
             if kind is Kind.SKIP:
-                if entry.name not in _EXPECTED and not entry.name.endswith(".lock"):
+                if entry.name not in _EXPECTED and not entry.name.endswith(_EXPECTED_SUFFIXES):
                     out.skipped["not a transcript"] += 1
                 continue
             if entry.is_symlink():

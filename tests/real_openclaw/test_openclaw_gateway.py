@@ -31,7 +31,7 @@ from checks import answer, assert_answers_in_blocks, assert_counts, backfill_cou
 from fake_openai import FakeOpenAI, long_text
 from openclaw_install import Install
 from openclaw_world import World, wait_for
-from store_truth import Msg, Store, all_messages, connect_ro, day_counts, read_store
+from store_truth import Msg, Store, all_messages, connect_ro, day_counts, day_of, read_store
 from syncd_runner import AUTO, AnswerWatch, Syncd, attempt, day_blocks, ok
 
 pytestmark = pytest.mark.real_openclaw
@@ -280,10 +280,15 @@ def test_every_answer_is_in_its_day_block_deleted_session_included(gw: GatewayRu
     assert_answers_in_blocks(gw.world.memory_dir, gw.msgs, ANSWER_TOKENS, "after backfill --date")
 
 
-def test_cron_run_answer_is_in_its_day_block(gw: GatewayRun) -> None:
-    """An isolated cron run's reply is the job's deliverable: an answer of that day like any other."""
+def test_cron_run_is_summarised_in_its_day_block_never_quoted(gw: GatewayRun) -> None:
+    """An isolated cron run that delivered nowhere is summarised as OpenClaw's own memory indexing treats
+    cron-run sessions: one line naming the job, its run and its outcome; its prompt and reply are not quoted."""
     ok(gw.backfill)
-    assert_answers_in_blocks(gw.world.memory_dir, gw.msgs, [token_of(CRON_ANSWER)], "after backfill --date")
+    day = day_of(answer(gw.msgs, token_of(CRON_ANSWER)).ts_ms).isoformat()
+    block = day_blocks(gw.world.memory_dir).get(day, "")
+    line = next((ln for ln in block.splitlines() if CRON_NAME in ln), "")
+    assert "1 run" in line and "last ok" in line, f"memory/{day}.md has no line for cron job {CRON_NAME!r}:\n{block}"
+    assert token_of(CRON_ANSWER) not in block and "ask-cron" not in block, block
 
 
 def test_heartbeat_acks_are_counted_not_rendered(gw: GatewayRun) -> None:
