@@ -6,10 +6,11 @@ daemon. The server answers from values the engine has already published, so `sta
 ingestion. Requests: {"cmd": "status"}, {"cmd": "ping"}.
 
 Trust, both ways: a client believes only a socket in a state dir of its own (statefile.check_dir), owned by
-itself, whose peer (SO_PEERCRED, on Linux) runs as the same user. The server gives each connection
-CLIENT_DEADLINE seconds in all, so slow clients cannot hold every slot, rejects a malformed or absurdly
-nested request in one line, refuses to start over a socket another daemon still answers on, and on exit
-unlinks the socket only if it is still the one it bound (same inode).
+itself, whose peer (SO_PEERCRED, on Linux) runs as the same user. The server (socketserver's threading
+Unix stream server) serves at most MAX_CLIENTS connections at once and gives each CLIENT_DEADLINE seconds
+in all, so slow clients cannot hold every slot; it rejects a malformed or absurdly nested request in one
+line, refuses to start over a socket another daemon still answers on, and on exit unlinks the socket only
+if it is still the one it bound (same inode).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import logging
 import os
 import socket
+import socketserver
 import stat
 import struct
 import sys
@@ -36,34 +38,35 @@ log = logging.getLogger(__name__)
 MAX_REQUEST = 64 * 1024
 MAX_CLIENTS = 16  # connections served at once
 CLIENT_DEADLINE = 3.0  # seconds a connection may take in all, however it trickles its bytes
+POLL_SECONDS = 0.5  # how long `stop` may wait for the accept loop to notice
+
+Handle = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def socket_path(state_dir: Path) -> Path:
     return state_dir / "run" / "control.sock"
 
 
-class Server:
-    def __init__(self, state_dir: Path, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+class Server(socketserver.ThreadingUnixStreamServer):
+    """`Server(state_dir, handle)`, then `start()` and, at the end, `stop()`. `handle` gets each request
+    object and returns the reply object; it runs on the connection's thread."""
+
+    daemon_threads = True  # a client thread never keeps the process alive
+    block_on_close = False  # and `stop` does not wait for slow clients
+    request_queue_size = MAX_CLIENTS
+
+    def __init__(self, state_dir: Path, handle: Handle) -> None:
         self.path = socket_path(state_dir)
         self.handle = handle
         if len(os.fsencode(self.path)) >= 104:  # sun_path is 104 bytes on macOS, 108 on Linux
             raise SourceError(f"state dir path too long for a Unix socket: {self.path} (use a shorter --state-dir)")
         private_dir(self.path.parent)
         self._clear_stale()
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)  # the socket is born 0600: no window in which others could connect
-        try:
-            self.sock.bind(str(self.path))
-        finally:
-            os.umask(old)
-        os.chmod(self.path, 0o600)
-        st = os.lstat(self.path)
-        self._bound = (st.st_dev, st.st_ino)
-        self.sock.listen(16)
-        self.sock.settimeout(0.5)
-        self._stop = threading.Event()
+        self._bound: tuple[int, int] | None = None
         self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
-        self.thread = threading.Thread(target=self._serve, name="control", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(POLL_SECONDS,), name="control",
+                                        daemon=True)
+        super().__init__(str(self.path), _Connection)
 
     def _clear_stale(self) -> None:
         """Remove a socket a killed daemon left, but never one another daemon still answers on (its lock
@@ -86,38 +89,60 @@ class Server:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    return
-                continue
-            # Each client on its own thread: one that connects and then says nothing must not make
-            # everyone else's `status` time out behind it.
-            if not self._slots.acquire(blocking=False):
-                conn.close()  # that many stuck clients: refuse rather than pile up threads
-                continue
-            threading.Thread(target=self._client, args=(conn,), name="control-client", daemon=True).start()
-
-    def _client(self, conn: socket.socket) -> None:
+    def server_bind(self) -> None:
+        old = os.umask(0o177)  # the socket is born 0600: no window in which others could connect
         try:
-            with conn:
-                self._answer(conn)
-        except OSError as e:  # timed out or hung up: the client's problem, not ours
-            log.debug("control client dropped: %s", e)
-        except Exception:  # a bad client never takes the server down
-            log.exception("control request failed")
+            super().server_bind()
+        finally:
+            os.umask(old)
+        os.chmod(self.path, 0o600)
+        st = os.lstat(self.path)
+        self._bound = (st.st_dev, st.st_ino)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Each client on its own thread: one that connects and then says nothing must not make everyone
+        # else's `status` time out behind it. That many stuck clients: refuse rather than pile up threads.
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
 
-    def _answer(self, conn: socket.socket) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.exception("control request failed")  # a bad client never takes the server down
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self.shutdown()
+        self.server_close()
+        with contextlib.suppress(FileNotFoundError):
+            st = os.lstat(self.path)
+            if (st.st_dev, st.st_ino) == self._bound:  # not a newer daemon's socket
+                os.unlink(self.path)
+
+
+class _Connection(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        assert isinstance(self.server, Server)
+        try:
+            self._answer(self.request, self.server.handle)
+        except OSError as e:  # timed out or hung up: the client's problem, not ours
+            log.debug("control client dropped: %s", e)
+
+    @staticmethod
+    def _answer(conn: socket.socket, handle: Handle) -> None:
         deadline = time.monotonic() + CLIENT_DEADLINE
         data = b""
         while not data.endswith(b"\n") and len(data) < MAX_REQUEST:
@@ -137,17 +162,9 @@ class Server:
             why = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:200]
             reply = {"ok": False, "error": f"bad request: {why}"}
         else:
-            reply = self.handle(req)
+            reply = handle(req)
         conn.settimeout(max(0.1, deadline - time.monotonic()))
         conn.sendall(json.dumps(reply).encode() + b"\n")
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.sock.close()
-        with contextlib.suppress(FileNotFoundError):
-            st = os.lstat(self.path)
-            if (st.st_dev, st.st_ino) == self._bound:  # not a newer daemon's socket
-                os.unlink(self.path)
 
 
 def request(state_dir: Path, req: dict[str, Any], timeout: float = 2.0) -> dict[str, Any]:
