@@ -20,10 +20,6 @@ Invariants:
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
-import gc
 import logging
 import os
 import queue
@@ -36,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from memory_syncd import statefile
+from memory_syncd.daemon.process import release_memory
 from memory_syncd.errors import MemorySyncError
 from memory_syncd.read import cache
 from memory_syncd.read.discover import discover, state_roots
@@ -47,19 +44,7 @@ from memory_syncd.write import memfile, writer
 log = logging.getLogger(__name__)
 
 BIG_READ = 8 << 20  # after reading this much at once, hand the parser's freed memory back to the OS
-
-
-def release_memory() -> None:
-    """Return freed heap to the OS. Parsing a 20 MB transcript line leaves glibc's heap at its high-water
-    mark, which would otherwise stay in the daemon's RSS for good; a no-op where there is no glibc."""
-    gc.collect()
-    name = ctypes.util.find_library("c")
-    with contextlib.suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(name).malloc_trim(0)
-
 EVENT_GRACE = 1.0  # seconds an event may trail the write it announces before we call it missed
-
-
 NEW_AGENTS = ""  # the `agent` of a "changed" request from a watched state dir (not from one agent's dirs)
 
 

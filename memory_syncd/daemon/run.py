@@ -1,5 +1,5 @@
 """`memory-syncd run`: composition of the engine, the watcher, the scheduler, the control socket, signals
-and sd_notify. Owns the process lifecycle and nothing else.
+and sd_notify (process.py sends it). Owns the process lifecycle and nothing else.
 
 Threads: the engine (owns all state), watchdog's observer (posts "changed"), APScheduler's pool (posts
 "flush", "rescan", "finalize"; checks health), the control server (reads published status), and the main
@@ -18,29 +18,25 @@ engine itself notices a new day on every loop rather than trusting the midnight 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import fcntl
 import functools
 import logging
 import os
 import signal
-import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from memory_syncd import safeio
 from memory_syncd.config import parse_clock
 from memory_syncd.daemon import control, nightly
 from memory_syncd.daemon.engine import NEW_AGENTS, Engine, Req
+from memory_syncd.daemon.process import InstanceLock, limit_malloc_arenas, notify, watchdog_usec
 from memory_syncd.daemon.watch import Watch, Watcher
-from memory_syncd.errors import AlreadyRunning, MemorySyncError, Refused
+from memory_syncd.errors import MemorySyncError, Refused
 from memory_syncd.scope import Target
 from memory_syncd.statefile import private_dir
 
@@ -50,71 +46,6 @@ HEALTH_SECONDS = 2.0  # also how quickly a sessions dir that appears gets watche
 STALL_SECONDS = 30.0  # an engine loop older than this is unhealthy: no watchdog ping
 MISS_LIMIT = 3  # missed-event findings within MISS_WINDOW_SCANS reconcile intervals before polling
 MISS_WINDOW_SCANS = 10
-
-
-def notify(message: str, env: Mapping[str, str] | None = None) -> bool:
-    """Send one sd_notify datagram (READY=1, STATUS=…, WATCHDOG=1, STOPPING=1) if NOTIFY_SOCKET is set."""
-    addr = (env or os.environ).get("NOTIFY_SOCKET")
-    if not addr:
-        return False
-    target = "\0" + addr[1:] if addr.startswith("@") else addr
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-            s.connect(target)
-            s.sendall(message.encode())
-    except OSError as e:
-        log.debug("sd_notify failed: %s", e)
-        return False
-    return True
-
-
-def watchdog_usec(env: Mapping[str, str]) -> int:
-    """systemd's watchdog interval (µs), or 0 if there is none for us (sd_watchdog_enabled(3): WATCHDOG_PID,
-    when set, must be our pid)."""
-    try:
-        usec = int(env.get("WATCHDOG_USEC", "0") or 0)
-        pid = int(env.get("WATCHDOG_PID", "0") or 0)
-    except ValueError:
-        return 0
-    return usec if usec > 0 and pid in (0, os.getpid()) else 0
-
-
-def limit_malloc_arenas() -> None:
-    """Keep glibc to two malloc arenas. Otherwise the engine thread parses into an arena of its own whose
-    freed pages `malloc_trim` mostly cannot return (measured on 500 MB of history: RSS 106 -> 77 MiB).
-    Must run before the threads start; a no-op without glibc."""
-    with contextlib.suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(-8, 2)  # -8 is M_ARENA_MAX
-
-
-class InstanceLock:
-    """One daemon per state dir: an flock on `<state>/daemon.lock`, released by the kernel if we die."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "daemon.lock"
-        # No O_TRUNC, no following a link: a planted link must not make us overwrite its target.
-        try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK,
-                              0o600)
-        except OSError as e:
-            raise safeio.refusal(self.path, e) from e
-        try:
-            safeio.check_file(self.path, os.fstat(self.fd), limit=4096, private=True)
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except Refused:
-            os.close(self.fd)
-            raise
-        except BlockingIOError:
-            pid = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
-            os.close(self.fd)
-            raise AlreadyRunning(f"already running (pid {pid}) for state dir {state_dir}") from None
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
-
-    def release(self) -> None:
-        with contextlib.suppress(OSError):
-            os.ftruncate(self.fd, 0)
-        os.close(self.fd)
 
 
 class Daemon:
