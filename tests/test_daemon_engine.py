@@ -1,9 +1,12 @@
 """The engine in-process, for what cannot be provoked from outside the daemon: telling a lost file event
-from one that is merely late. (The end-to-end path — a watch that delivers nothing, detected and degraded
-to polling — is in test_daemon_watch.py.)"""
+from one that is merely late, and keeping its own flush deadline with no scheduler around it. (The
+end-to-end path — a watch that delivers nothing, detected and degraded to polling — is in
+test_daemon_watch.py.)"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import threading
 import time
@@ -11,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_harness import Messages, append, wait_until
+from daemon_harness import AUTO, Messages, append, away_from_midnight, today, wait_until
 
 from memory_syncd import config
 from memory_syncd.daemon.engine import EVENT_GRACE, Engine, Req
@@ -20,9 +23,17 @@ from memory_syncd.scope import resolve
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
+    with running(tmp_path) as e:
+        yield e
+
+
+@contextlib.contextmanager
+def running(tmp_path: Path, **daemon: float) -> Iterator[Engine]:
+    """An engine on its own thread over `tmp_path/sessions`, caught up; `daemon` sets [daemon] keys."""
     sessions = tmp_path / "sessions"
     sessions.mkdir()
     cfg = config.load(None, os.environ, {"timezone": "UTC", "state_dir": str(tmp_path / "state")})
+    cfg = dataclasses.replace(cfg, daemon=dataclasses.replace(cfg.daemon, **daemon))
     target = resolve(cfg, os.environ, sessions_dir=sessions, memory_dir=tmp_path / "memory")
     e = Engine(target, discovering=False)
     thread = threading.Thread(target=e.run, daemon=True)
@@ -50,3 +61,37 @@ def test_scan_finding_unannounced_data_counts_a_miss_only_without_a_late_event(e
     engine.post(Req("rescan"))  # and this time no event ever comes
     wait_until(lambda: engine.missed_events == 1, timeout=EVENT_GRACE + 3, what="the miss")
     assert engine.status["messages_today"] == 3
+
+
+def _written(tmp_path: Path) -> int | None:
+    """N from today's memory file's `*Auto-generated from N session messages*` (None: not written yet)."""
+    try:
+        found = AUTO.findall((tmp_path / "memory" / f"{today()}.md").read_text())
+    except FileNotFoundError:
+        return None
+    return int(found[0]) if found else None
+
+
+def test_the_engine_keeps_its_own_flush_deadline(tmp_path: Path) -> None:
+    """No scheduler posts a flush: a change is written once `debounce_seconds` have passed without another
+    one, and a steady stream (never quiet that long) no later than `max_delay_seconds` after its first
+    unwritten change."""
+    away_from_midnight()
+    with running(tmp_path, debounce_seconds=0.4, max_delay_seconds=1.0) as engine:
+        path = engine.target.agents[0].sessions_dir / "s1.jsonl"
+        m = Messages()
+        append(path, m.header("s1") + m.lines(1))
+        start = time.monotonic()
+        engine.post(Req("changed", "main"))
+        wait_until(lambda: _written(tmp_path) == 1, timeout=5, what="the debounced write", interval=0.01)
+        assert time.monotonic() - start >= 0.4  # not before the quiet time
+
+        counts = set()
+        stream_end = time.monotonic() + 3.0
+        while time.monotonic() < stream_end:  # a change every 0.1 s: never 0.4 s quiet
+            append(path, m.one())
+            engine.post(Req("changed", "main"))
+            time.sleep(0.1)
+            counts.add(_written(tmp_path))
+        assert len(counts - {1}) >= 1, "nothing written while the stream went on"
+        wait_until(lambda: _written(tmp_path) == m.written, timeout=5, what="the last write")

@@ -1,9 +1,14 @@
-"""The daemon's engine: the one thread that owns the agents' indexes, and everything that touches them.
+"""The daemon's engine: the one thread that owns the agents' indexes, everything that touches them, and
+its own timing.
 
 Everything else — the watchdog handler, the scheduler's jobs, the reconcile timer, the control socket —
 talks to the engine only by `post()`ing a request onto its queue, and reads only the `status` value the
 engine publishes (a fresh dict swapped in whole after each batch). No locks guard the index because no
 other thread ever sees it.
+
+Timing: the loop waits on its queue until the nearest of its own deadlines — the debounced flush of
+today's file and the retry of a failed write — and at least every IDLE_SECONDS (heartbeat, midnight,
+late-event grace, checkpoint).
 
 Invariants:
 - A lost file event costs latency, never data: the reconcile request stats every source and reads
@@ -45,12 +50,13 @@ log = logging.getLogger(__name__)
 
 BIG_READ = 8 << 20  # after reading this much at once, hand the parser's freed memory back to the OS
 EVENT_GRACE = 1.0  # seconds an event may trail the write it announces before we call it missed
+IDLE_SECONDS = 1.0  # the longest the loop waits: how stale `beat` and the published status may get
 NEW_AGENTS = ""  # the `agent` of a "changed" request from a watched state dir (not from one agent's dirs)
 
 
 @dataclass(frozen=True)
 class Req:
-    kind: str  # changed, rescan, flush, finalize, stop, call
+    kind: str  # changed, rescan, finalize, stop, call
     agent: str = ""
     day: date | None = None
     fn: Callable[[], None] | None = None
@@ -67,7 +73,6 @@ class Engine:
         self.started_at = time.time()
         self.caught_up = False
         self.beat = time.monotonic()
-        self.on_activity: Callable[[float], None] = lambda dirty_since: None
         self.on_ready: Callable[[], None] = lambda: None
         self.errors = 0
         self.last_error: str | None = None
@@ -78,7 +83,6 @@ class Engine:
         self.last_write_lag: float | None = None
         self.newest_ms = 0
         self.dirty: set[date] = set()
-        self.dirty_since: float | None = None
         self.today = self._today()
         self._events: set[str] = set()
         # Agents a scan found unannounced bytes for, and when. Their event may just be late (written a
@@ -86,7 +90,10 @@ class Engine:
         self._suspects: dict[str, float] = {}
         self._unsaved = False
         self._last_checkpoint = 0.0
-        self._retry_at = 0.0  # monotonic time of the next try of a failed write (0: none pending)
+        # Deadlines, in monotonic time (None: none pending).
+        self._dirty_since: float | None = None  # the first change not yet written
+        self._flush_at: float | None = None  # the debounced write of the dirty days
+        self._retry_at: float | None = None  # the next try of a failed write
         self._retry_delay = 0.0
         self.extra_status: Callable[[], dict[str, Any]] = dict
         self.status: dict[str, Any] = {}
@@ -106,29 +113,36 @@ class Engine:
         self._publish()
         self._guard(self.on_ready)  # a failure there (say, no inotify) must not end the engine thread
         while True:
-            try:
-                first = self.queue.get(timeout=1.0)
-            except queue.Empty:
-                self._idle()
-                continue
-            batch = [first]
-            while True:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = self._next_batch()
             if any(r.kind == "stop" for r in batch):
                 self._guard(self._flush)
                 self._checkpoint(force=True)
                 self._publish()
                 return
-            self._handle(batch)
-            self._idle()
+            if batch:
+                self._handle(batch)
+            self._tick()
 
-    def _idle(self) -> None:
-        self.beat = time.monotonic()
+    def _next_batch(self) -> list[Req]:
+        """Whatever is queued, waiting for it no longer than until the nearest deadline ([] if none came)."""
+        deadlines = [t for t in (self._flush_at, self._retry_at) if t is not None]
+        wait = min([IDLE_SECONDS, *(t - time.monotonic() for t in deadlines)])
+        try:
+            batch = [self.queue.get(timeout=max(0.0, wait))]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                batch.append(self.queue.get_nowait())
+            except queue.Empty:
+                return batch
+
+    def _tick(self) -> None:
+        """After every batch and every wait: the deadlines that have passed, the day change, the late-event
+        grace, the checkpoint, the published status."""
+        self.beat = now = time.monotonic()
         for agent, since in list(self._suspects.items()):
-            if self.beat - since >= EVENT_GRACE:
+            if now - since >= EVENT_GRACE:
                 del self._suspects[agent]
                 self.missed_events += 1
                 log.info("file events for agent %s went missing: a scan found data no event announced", agent)
@@ -138,9 +152,9 @@ class Engine:
             self.dirty.add(self.today)
             self.today = today
             self._guard(self._flush)
-        elif self._retry_at and time.monotonic() >= self._retry_at:
+        elif any(t is not None and now >= t for t in (self._flush_at, self._retry_at)):
             self._guard(self._flush)
-        if self._unsaved and time.monotonic() - self._last_checkpoint >= self.target.cfg.daemon.checkpoint_seconds:
+        if self._unsaved and now - self._last_checkpoint >= self.target.cfg.daemon.checkpoint_seconds:
             self._checkpoint()
         self._publish()
 
@@ -160,7 +174,7 @@ class Engine:
                 self.dirty.add(r.day)
             if r.kind == "call" and r.fn is not None:
                 self._guard(r.fn)
-        if any(r.kind in ("flush", "finalize") for r in batch):
+        if any(r.kind == "finalize" for r in batch):
             self._guard(self._flush)
 
     def note_error(self, msg: str) -> None:
@@ -269,10 +283,17 @@ class Engine:
                 recent = {d for d in report.changed_days if d >= self.today - timedelta(days=1)}
                 if recent:
                     self.dirty |= recent
-                    if self.dirty_since is None:
-                        self.dirty_since = time.time()
-                    self.on_activity(self.dirty_since)
+                    self._debounce()
         self._events.clear()
+
+    def _debounce(self) -> None:
+        """Move the flush deadline: `debounce_seconds` after this change, but no later than
+        `max_delay_seconds` after the first change not yet written, so a steady stream still gets written."""
+        d = self.target.cfg.daemon
+        now = time.monotonic()
+        if self._dirty_since is None:
+            self._dirty_since = now
+        self._flush_at = min(now + d.debounce_seconds, self._dirty_since + d.max_delay_seconds)
 
     def _note_newest(self, idx: AgentIndex, days: set[date]) -> None:
         for d in days:
@@ -286,7 +307,8 @@ class Engine:
     def _flush(self) -> None:
         """Write the dirty days. A day whose write fails stays dirty and is retried with backoff (1 s,
         doubling to a minute), even if no new message comes to trigger it."""
-        days, self.dirty, self.dirty_since = self.dirty, set(), None
+        days, self.dirty = self.dirty, set()
+        self._dirty_since = self._flush_at = None
         failed: set[date] = set()
         for day in sorted(days):
             for idx in self.indexes.values():
@@ -312,7 +334,7 @@ class Engine:
             self._retry_delay = min(60.0, self._retry_delay * 2) if self._retry_delay else 1.0
             self._retry_at = time.monotonic() + self._retry_delay
         else:
-            self._retry_delay, self._retry_at = 0.0, 0.0
+            self._retry_delay, self._retry_at = 0.0, None
 
     def _checkpoint(self, force: bool = False) -> None:
         if not (self._unsaved or force):
@@ -354,7 +376,7 @@ class Engine:
             d = idx.day_count(today)
             msgs += d
         now = time.time()
-        status = {
+        status: dict[str, Any] = {
             "running": True,
             "pid": os.getpid(),
             "started_at": _iso(self.started_at),
@@ -376,6 +398,9 @@ class Engine:
             "timezone": self.target.zone.key,
         }
         status.update(self.extra_status())
+        if self._flush_at is not None:  # the engine's own job, next to the scheduler's
+            flush_at = _iso(now + self._flush_at - time.monotonic())
+            status["next_jobs"] = {**status.get("next_jobs", {}), "flush": flush_at}
         self.status = status
 
 

@@ -1,9 +1,10 @@
 """`memory-syncd run`: composition of the engine, the watcher, the scheduler, the control socket, signals
 and sd_notify (process.py sends it). Owns the process lifecycle and nothing else.
 
-Threads: the engine (owns all state), watchdog's observer (posts "changed"), APScheduler's pool (posts
-"flush", "rescan", "finalize"; checks health), the control server (reads published status), and the main
-thread, which only waits for signals and applies config reloads.
+Threads: the engine (owns all state and its own timing: the debounced flush, write retries), watchdog's
+observer (posts "changed"), APScheduler's pool (posts "rescan", "finalize"; checks health), the control
+server (reads published status), and the main thread, which only waits for signals and applies config
+reloads.
 
 Watch health: every HEALTH_SECONDS the watcher is checked (dead threads, deleted or replaced dirs, dirs
 that appeared) and rebuilt; file events that went missing although it looked fine also rebuild it, and if
@@ -64,7 +65,6 @@ class Daemon:
         self._health_lock = threading.Lock()  # _health runs on the scheduler and, once, on the engine thread
         self._misses_seen = 0
         self._miss_times: list[float] = []
-        self.engine.on_activity = self._schedule_flush
         self.engine.on_ready = self._ready
         self.engine.extra_status = self._extra_status
         self.watchdog_usec = watchdog_usec(os.environ)
@@ -174,13 +174,6 @@ class Daemon:
         log.info("config reloaded")
 
     # -- jobs (scheduler threads: they only post requests and read published values) --
-
-    def _schedule_flush(self, dirty_since: float) -> None:
-        d = self.target.cfg.daemon
-        when = min(time.time() + d.debounce_seconds, dirty_since + d.max_delay_seconds)
-        run_at = datetime.fromtimestamp(when, self.target.zone)
-        self.scheduler.add_job(lambda: self.engine.post(Req("flush")), "date", run_date=run_at, id="flush",
-                               replace_existing=True, misfire_grace_time=None)
 
     def _reconcile(self) -> None:
         self.engine.post(Req("rescan"))
