@@ -17,7 +17,7 @@ import pytest
 from daemon_harness import AUTO, Messages, append, away_from_midnight, today, wait_until
 
 from memory_syncd import config
-from memory_syncd.daemon.engine import EVENT_GRACE, Engine, Req
+from memory_syncd.daemon.engine import EVENT_GRACE, Engine, Req, ReqKind
 from memory_syncd.scope import resolve
 
 
@@ -42,7 +42,7 @@ def running(tmp_path: Path, **daemon: float) -> Iterator[Engine]:
     try:
         yield e
     finally:
-        e.post(Req("stop"))
+        e.post(Req(ReqKind.STOP))
         thread.join(timeout=10)
 
 
@@ -50,15 +50,15 @@ def test_scan_finding_unannounced_data_counts_a_miss_only_without_a_late_event(e
     path = engine.target.agents[0].sessions_dir / "s1.jsonl"
     m = Messages()
     append(path, m.header("s1") + m.lines(2))
-    engine.post(Req("rescan"))  # the scan reads it; no event came: a suspect, not yet a miss
+    engine.post(Req(ReqKind.RESCAN))  # the scan reads it; no event came: a suspect, not yet a miss
     wait_until(lambda: engine.status.get("messages_today") == 2, what="the scan")
     assert engine.missed_events == 0
-    engine.post(Req("changed", "main"))  # ... the event arrives late, within the grace: not missed
+    engine.post(Req(ReqKind.CHANGED, "main"))  # ... the event arrives late, within the grace: not missed
     time.sleep(EVENT_GRACE + 0.5)
     assert engine.missed_events == 0
 
     append(path, m.lines(1))
-    engine.post(Req("rescan"))  # and this time no event ever comes
+    engine.post(Req(ReqKind.RESCAN))  # and this time no event ever comes
     wait_until(lambda: engine.missed_events == 1, timeout=EVENT_GRACE + 3, what="the miss")
     assert engine.status["messages_today"] == 3
 
@@ -82,7 +82,7 @@ def test_the_engine_keeps_its_own_flush_deadline(tmp_path: Path) -> None:
         m = Messages()
         append(path, m.header("s1") + m.lines(1))
         start = time.monotonic()
-        engine.post(Req("changed", "main"))
+        engine.post(Req(ReqKind.CHANGED, "main"))
         wait_until(lambda: _written(tmp_path) == 1, timeout=5, what="the debounced write", interval=0.01)
         assert time.monotonic() - start >= 0.4  # not before the quiet time
 
@@ -90,7 +90,7 @@ def test_the_engine_keeps_its_own_flush_deadline(tmp_path: Path) -> None:
         stream_end = time.monotonic() + 3.0
         while time.monotonic() < stream_end:  # a change every 0.1 s: never 0.4 s quiet
             append(path, m.one())
-            engine.post(Req("changed", "main"))
+            engine.post(Req(ReqKind.CHANGED, "main"))
             time.sleep(0.1)
             counts.add(_written(tmp_path))
         assert len(counts - {1}) >= 1, "nothing written while the stream went on"

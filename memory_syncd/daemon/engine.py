@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,17 @@ IDLE_SECONDS = 1.0  # the longest the loop waits: how stale `beat` and the publi
 NEW_AGENTS = ""  # the `agent` of a "changed" request from a watched state dir (not from one agent's dirs)
 
 
+class ReqKind(StrEnum):
+    CHANGED = "changed"  # file events for `agent` (NEW_AGENTS: in a state dir, so maybe a new agent)
+    RESCAN = "rescan"  # stat every source: the reconcile tick, polling, a wake-up
+    FINALIZE = "finalize"  # write `day` now (midnight, a new nightly summary)
+    CALL = "call"  # run `fn` on the engine thread
+    STOP = "stop"  # write what is pending, checkpoint, end the loop
+
+
 @dataclass(frozen=True)
 class Req:
-    kind: str  # changed, rescan, finalize, stop, call
+    kind: ReqKind
     agent: str = ""
     day: date | None = None
     fn: Callable[[], None] | None = None
@@ -114,7 +123,7 @@ class Engine:
         self._guard(self.on_ready)  # a failure there (say, no inotify) must not end the engine thread
         while True:
             batch = self._next_batch()
-            if any(r.kind == "stop" for r in batch):
+            if any(r.kind is ReqKind.STOP for r in batch):
                 self._guard(self._flush)
                 self._checkpoint(force=True)
                 self._publish()
@@ -159,22 +168,22 @@ class Engine:
         self._publish()
 
     def _handle(self, batch: list[Req]) -> None:
-        changed = {r.agent for r in batch if r.kind == "changed"}
+        changed = {r.agent for r in batch if r.kind is ReqKind.CHANGED}
         self._events |= changed
         for agent in changed:
             self._suspects.pop(agent, None)
-        if any(r.kind == "rescan" for r in batch):
+        if any(r.kind is ReqKind.RESCAN for r in batch):
             self._guard(lambda: self._ingest(None, reconcile=True))
         elif NEW_AGENTS in changed:  # something appeared in a state dir's agents/: look for new agents now
             self._guard(lambda: self._ingest(None, reconcile=False))
         elif changed:
             self._guard(lambda: self._ingest(changed, reconcile=False))
         for r in batch:
-            if r.kind == "finalize" and r.day is not None:
+            if r.kind is ReqKind.FINALIZE and r.day is not None:
                 self.dirty.add(r.day)
-            if r.kind == "call" and r.fn is not None:
+            if r.kind is ReqKind.CALL and r.fn is not None:
                 self._guard(r.fn)
-        if any(r.kind == "finalize" for r in batch):
+        if any(r.kind is ReqKind.FINALIZE for r in batch):
             self._guard(self._flush)
 
     def note_error(self, msg: str) -> None:

@@ -75,14 +75,14 @@ class Runner:
         return snaps
 
     def _work(self, target: Target, send: summarize.Send, snaps: list[DaySnapshot]) -> None:
-        from memory_syncd.daemon.engine import Req
+        from memory_syncd.daemon.engine import Req, ReqKind
 
         try:
             for snap in snaps:
                 error = None
                 try:
                     summarize.summarize(snap, target.cfg.llm, send, target.state_dir)
-                    self.engine.post(Req("finalize", day=snap.day))  # re-render the block with it
+                    self.engine.post(Req(ReqKind.FINALIZE, day=snap.day))  # re-render the block with it
                 except LLMUnavailable as e:
                     error = str(e)
                     log.error("summary of %s (%s) failed: %s", snap.day, snap.agent, e)
@@ -93,7 +93,7 @@ class Runner:
                              "at": datetime.now(target.zone).isoformat(timespec="seconds"),
                              "ok": error is None, "error": error}
                 if error is not None:
-                    self.engine.post(Req("call", fn=functools.partial(self.engine.note_error,
-                                                                      f"summary failed: {error}")))
+                    note = functools.partial(self.engine.note_error, f"summary failed: {error}")
+                    self.engine.post(Req(ReqKind.CALL, fn=note))
         finally:
             self._busy.release()

@@ -34,8 +34,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from memory_syncd.config import parse_clock
 from memory_syncd.daemon import control, nightly
-from memory_syncd.daemon.engine import NEW_AGENTS, Engine, Req
+from memory_syncd.daemon.engine import NEW_AGENTS, Engine, Req, ReqKind
 from memory_syncd.daemon.process import InstanceLock, limit_malloc_arenas, notify, watchdog_usec
+from memory_syncd.daemon.status import WatchMode
 from memory_syncd.daemon.watch import Watch, Watcher
 from memory_syncd.errors import MemorySyncError, Refused
 from memory_syncd.scope import Target
@@ -56,7 +57,7 @@ class Daemon:
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
         self.engine = Engine(target, discovering=discovering)
-        self.watcher = Watcher(lambda agent: self.engine.post(Req("changed", agent)))
+        self.watcher = Watcher(lambda agent: self.engine.post(Req(ReqKind.CHANGED, agent)))
         self.scheduler = BackgroundScheduler(timezone=target.zone, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
         self._wall = time.time()
@@ -96,7 +97,7 @@ class Daemon:
                     log.error("engine thread ended unexpectedly")
                     return 1
             notify("STOPPING=1")
-            self.engine.post(Req("stop"))
+            self.engine.post(Req(ReqKind.STOP))
             engine_thread.join(timeout=10)
             return 0
         finally:
@@ -137,7 +138,7 @@ class Daemon:
             log.info("nightly summaries off: %s", self.nightly.off)
 
     def _nightly(self) -> None:
-        self.engine.post(Req("call", fn=self.nightly.start))
+        self.engine.post(Req(ReqKind.CALL, fn=self.nightly.start))
 
     def _schedule_nightly(self) -> None:
         """(Re)add the nightly jobs for the current LLM settings; none when summaries are off."""
@@ -158,11 +159,11 @@ class Daemon:
         except MemorySyncError as e:
             msg = f"config reload failed, keeping the old config: {e}"
             log.error("%s", msg)
-            self.engine.post(Req("call", fn=functools.partial(self.engine.note_error, msg)))
+            self.engine.post(Req(ReqKind.CALL, fn=functools.partial(self.engine.note_error, msg)))
             return
         old = self.target.cfg.daemon
         self.target = target
-        self.engine.post(Req("call", fn=lambda: self.engine.set_target(target)))
+        self.engine.post(Req(ReqKind.CALL, fn=lambda: self.engine.set_target(target)))
         new = target.cfg.daemon
         # Interval jobs keep the interval they were added with: re-add those whose interval changed.
         if new.reconcile_seconds != old.reconcile_seconds:
@@ -176,11 +177,11 @@ class Daemon:
     # -- jobs (scheduler threads: they only post requests and read published values) --
 
     def _reconcile(self) -> None:
-        self.engine.post(Req("rescan"))
+        self.engine.post(Req(ReqKind.RESCAN))
 
     def _midnight(self) -> None:
         yesterday = datetime.now(self.target.zone).date() - timedelta(days=1)
-        self.engine.post(Req("finalize", day=yesterday))
+        self.engine.post(Req(ReqKind.FINALIZE, day=yesterday))
 
     def _health(self) -> None:
         with self._health_lock:  # the Watcher is not thread-safe
@@ -190,7 +191,7 @@ class Daemon:
         if abs((wall - self._wall) - (mono - self._mono)) > 30:
             log.info("clock jump or resume detected; catching up")
             self.scheduler.wakeup()
-            self.engine.post(Req("rescan"))
+            self.engine.post(Req(ReqKind.RESCAN))
         self._wall, self._mono = wall, mono
 
     def _check_watcher(self) -> None:
@@ -201,17 +202,17 @@ class Daemon:
         else:
             self.watcher.check()
         self._check_misses()
-        if self.watcher.mode in ("polling", "degraded") and self.scheduler.get_job("poll") is None:
+        if self.watcher.mode.polls and self.scheduler.get_job("poll") is None:
             # Without file events the stat scan is the watcher: run it every poll_seconds.
             self.scheduler.add_job(self._poll, "interval", seconds=self.target.cfg.daemon.poll_seconds, id="poll",
                                    replace_existing=True)
-            self.engine.post(Req("rescan"))
+            self.engine.post(Req(ReqKind.RESCAN))
 
     def _check_misses(self) -> None:
         """Events the observer missed although it looked alive: rebuild it; if misses recur within
         MISS_WINDOW_SCANS reconcile intervals MISS_LIMIT times, stop trusting file events at all."""
         misses = self.engine.missed_events
-        if misses <= self._misses_seen or self.watcher.mode in ("polling", "degraded"):
+        if misses <= self._misses_seen or self.watcher.mode.polls:
             self._misses_seen = misses
             return
         self._misses_seen = misses
@@ -225,11 +226,11 @@ class Daemon:
             self.watcher.rebuild()
 
     def _poll(self) -> None:
-        self.engine.post(Req("rescan"))
+        self.engine.post(Req(ReqKind.RESCAN))
 
     def healthy(self) -> bool:
         stalled = time.monotonic() - self.engine.beat > STALL_SECONDS and self.engine.caught_up
-        return not stalled and self.watcher.mode != "degraded"
+        return not stalled and self.watcher.mode is not WatchMode.DEGRADED
 
     def _ping(self) -> None:
         if self.healthy():

@@ -20,6 +20,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from memory_syncd.daemon.status import WatchMode
 from memory_syncd.read.sources import Kind, classify
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class Watcher:
 
     def __init__(self, notify: Callable[[str], None]) -> None:
         self.notify = notify
-        self.mode = "starting"  # inotify (or the platform's native API), polling, degraded
+        self.mode: WatchMode = WatchMode.STARTING
         self.reason = ""
         self._observer: object | None = None
         self._watched: dict[Watch, tuple[int, int]] = {}
@@ -66,7 +67,7 @@ class Watcher:
 
     def check(self) -> None:
         """Rebuild the observer if anything about it is off; fall back to polling if that fails."""
-        if self.mode in ("polling", "degraded"):
+        if self.mode.polls:
             return
         if self._healthy():
             return
@@ -74,7 +75,7 @@ class Watcher:
 
     def rebuild(self) -> None:
         """Start over with a fresh observer (file events went missing although it looked healthy)."""
-        if self.mode not in ("polling", "degraded"):
+        if not self.mode.polls:
             self._rebuild()
 
     def _healthy(self) -> bool:
@@ -111,7 +112,7 @@ class Watcher:
             self.rebuilds += 1
         self._observer = observer
         self._watched = watched
-        self.mode = "inotify" if os.uname().sysname == "Linux" else "native"
+        self.mode = WatchMode.INOTIFY if os.uname().sysname == "Linux" else WatchMode.NATIVE
         self.reason = ""
         # Whatever was written while nothing watched (before the first build, between a dir's deletion
         # and this rebuild, after it appeared) produced no event: have it read now.
@@ -121,13 +122,13 @@ class Watcher:
     def _fallback(self, reason: str) -> None:
         log.warning("falling back to polling: %s", reason)
         self.stop()
-        self.mode = "polling"
+        self.mode = WatchMode.POLLING
         self.reason = reason
 
     def degrade(self, reason: str) -> None:
         """Events keep going missing although the observer looks alive: stop trusting it."""
         self._fallback(reason)
-        self.mode = "degraded"
+        self.mode = WatchMode.DEGRADED
 
     def stop(self) -> None:
         obs = self._observer
