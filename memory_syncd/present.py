@@ -58,22 +58,24 @@ def backfill(results: list[DayResult], dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-def status(s: Mapping[str, Any]) -> str:
-    lines = [f"running (pid {s.get('pid')}) since {s.get('started_at')}, up {s.get('uptime')} s"]
-    note = f" ({s['watch_note']})" if s.get("watch_note") else ""
-    lines.append(f"watching {len(s.get('agents', []))} agent(s), {s.get('files')} files; "
-                 f"watch mode {s.get('watch_mode')}{note}")
-    lag = s.get("last_write_lag_seconds")
-    lines.append(f"today {s.get('today')}: {s.get('messages_today')} messages; last write {s.get('last_write')}"
+def status(reply: Mapping[str, Any]) -> str:
+    """The daemon's `status` reply (its JSON, as the control socket delivers it) for a terminal."""
+    from memory_syncd.daemon.status import Status, iso  # a plain value module: no threads, no watchdog
+
+    s = Status.from_json(reply)
+    lines = [f"running (pid {s.pid}) since {iso(s.started_at)}, up {s.uptime} s"]
+    note = f" ({s.watch_note})" if s.watch_note else ""
+    lines.append(f"watching {len(s.agents)} agent(s), {s.files} files; watch mode {s.watch_mode}{note}")
+    lag = s.last_write_lag_seconds
+    lines.append(f"today {s.today}: {s.messages_today} messages; last write {iso(s.last_write)}"
                  + (f" ({lag} s behind the newest message)" if lag is not None else ""))
-    lines.append(f"errors {s.get('errors')}" + (f"; last: {s['last_error']}" if s.get("last_error") else ""))
-    lines.append(f"summaries {s.get('summary')}")
-    last = s.get("last_summary")
-    if isinstance(last, Mapping):
-        outcome = "ok" if last.get("ok") else f"failed: {last.get('error')}"
-        lines.append(f"last summary: {last.get('day')} ({last.get('agent')}) at {last.get('at')}: {outcome}")
-    jobs = s.get("next_jobs") or {}
-    shown = [f"{k} {v}" for k, v in sorted(jobs.items()) if k in ("midnight", "nightly", "flush")]
+    lines.append(f"errors {s.errors}" + (f"; last: {s.last_error}" if s.last_error else ""))
+    lines.append(f"summaries {s.summary}")
+    last = s.last_summary
+    if last is not None:
+        outcome = "ok" if last.ok else f"failed: {last.error}"
+        lines.append(f"last summary: {last.day} ({last.agent}) at {iso(last.at)}: {outcome}")
+    shown = [f"{k} {iso(v)}" for k, v in sorted(s.next_jobs.items()) if k in ("midnight", "nightly", "flush")]
     if shown:
         lines.append("next: " + ", ".join(shown))
     return "\n".join(lines)

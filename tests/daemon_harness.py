@@ -49,7 +49,8 @@ FAST = {
 AUTO = re.compile(r"\*Auto-generated from (\d+) session messages\*")
 
 
-def wait_until(pred: Callable[[], T], timeout: float = 10.0, what: str = "condition", interval: float = 0.05) -> T:
+def wait_until(pred: Callable[[], T | None], timeout: float = 10.0, what: str = "condition",
+               interval: float = 0.05) -> T:
     """Poll `pred` until it returns something truthy; return that. Fail with `what` after `timeout` s."""
     deadline = time.monotonic() + timeout
     while True:

@@ -51,7 +51,7 @@ def test_scan_finding_unannounced_data_counts_a_miss_only_without_a_late_event(e
     m = Messages()
     append(path, m.header("s1") + m.lines(2))
     engine.post(Req(ReqKind.RESCAN))  # the scan reads it; no event came: a suspect, not yet a miss
-    wait_until(lambda: engine.status.get("messages_today") == 2, what="the scan")
+    wait_until(lambda: engine.status.messages_today == 2, what="the scan")
     assert engine.missed_events == 0
     engine.post(Req(ReqKind.CHANGED, "main"))  # ... the event arrives late, within the grace: not missed
     time.sleep(EVENT_GRACE + 0.5)
@@ -60,7 +60,7 @@ def test_scan_finding_unannounced_data_counts_a_miss_only_without_a_late_event(e
     append(path, m.lines(1))
     engine.post(Req(ReqKind.RESCAN))  # and this time no event ever comes
     wait_until(lambda: engine.missed_events == 1, timeout=EVENT_GRACE + 3, what="the miss")
-    assert engine.status["messages_today"] == 3
+    assert engine.status.messages_today == 3
 
 
 def _written(tmp_path: Path) -> int | None:

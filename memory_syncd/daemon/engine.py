@@ -1,18 +1,18 @@
 """The daemon's engine: the one thread that owns the agents' indexes, everything that touches them, and
 its own timing.
 
-Everything else — the watchdog handler, the scheduler's jobs, the reconcile timer, the control socket —
-talks to the engine only by `post()`ing a request onto its queue, and reads only the `status` value the
-engine publishes (a fresh dict swapped in whole after each batch). No locks guard the index because no
-other thread ever sees it.
+Everything else — the watchdog handler, the scheduler's jobs, the control socket — talks to the engine
+only by `post()`ing a request onto its queue, and reads only what the engine publishes after each batch:
+`status` (a frozen `Status`) and `watches` (the directories it wants watched), each swapped in whole. No
+locks guard the index because no other thread ever sees it.
 
 Timing: the loop waits on its queue until the nearest of its own deadlines — the debounced flush of
 today's file and the retry of a failed write — and at least every IDLE_SECONDS (heartbeat, midnight,
 late-event grace, checkpoint).
 
 Invariants:
-- A lost file event costs latency, never data: the reconcile request stats every source and reads
-  whatever grew, and counts such reads as missed events.
+- A lost file event costs latency, never data: the rescan request stats every source and reads whatever
+  grew, and counts such reads as missed events.
 - Progress is checkpointed (offsets and per-day keys, atomically) after ingestion, so a restart resumes
   without a rescan; replaying from an older checkpoint never double counts (key sets).
 - Only today and yesterday are rewritten automatically; start-up catch-up writes today once. A day whose
@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +40,8 @@ from typing import Any
 
 from memory_syncd import statefile
 from memory_syncd.daemon.process import release_memory
+from memory_syncd.daemon.status import Status
+from memory_syncd.daemon.watch import Watch
 from memory_syncd.errors import MemorySyncError
 from memory_syncd.read import cache
 from memory_syncd.read.discover import discover, state_roots
@@ -81,8 +84,8 @@ class Engine:
         self.clock = DayClock(target.zone)
         self.started_at = time.time()
         self.caught_up = False
+        self.ready = threading.Event()  # set once the start-up catch-up is done and its status published
         self.beat = time.monotonic()
-        self.on_ready: Callable[[], None] = lambda: None
         self.errors = 0
         self.last_error: str | None = None
         self.missed_events = 0
@@ -104,8 +107,8 @@ class Engine:
         self._flush_at: float | None = None  # the debounced write of the dirty days
         self._retry_at: float | None = None  # the next try of a failed write
         self._retry_delay = 0.0
-        self.extra_status: Callable[[], dict[str, Any]] = dict
-        self.status: dict[str, Any] = {}
+        self.status = Status()
+        self.watches: tuple[Watch, ...] = ()
         self._publish()
 
     # -- called from other threads --
@@ -120,7 +123,7 @@ class Engine:
         self._guard(self._catch_up)
         self.caught_up = True
         self._publish()
-        self._guard(self.on_ready)  # a failure there (say, no inotify) must not end the engine thread
+        self.ready.set()
         while True:
             batch = self._next_batch()
             if any(r.kind is ReqKind.STOP for r in batch):
@@ -195,15 +198,13 @@ class Engine:
         try:
             fn()
         except Exception as e:  # one failing step is logged and counted; the engine goes on
-            self.errors += 1
-            self.last_error = f"{datetime.now(UTC).isoformat(timespec='seconds')} {e}"
             log.exception("engine step failed")
+            self.note_error(f"{datetime.now(UTC).isoformat(timespec='seconds')} {e}")
 
     def _error(self, msg: str) -> None:
         """Count and show an expected failure (no traceback: the message says it all)."""
         log.error("%s", msg)
-        self.errors += 1
-        self.last_error = f"{datetime.now(UTC).isoformat(timespec='seconds')} {msg}"
+        self.note_error(f"{datetime.now(UTC).isoformat(timespec='seconds')} {msg}")
 
     def _today(self) -> date:
         return datetime.now(self.target.zone).date()
@@ -268,7 +269,6 @@ class Engine:
         self._checkpoint(force=True)
         release_memory()
 
-
     def _ingest(self, only: set[str] | None, *, reconcile: bool, live: bool = True) -> None:
         for idx in self._agents(rediscover=only is None):
             if only is not None and idx.agent.id not in only:
@@ -279,8 +279,7 @@ class Engine:
             self.bytes_read += report.read_bytes
             self.resets += report.resets
             for err in report.errors:
-                self.errors += 1
-                self.last_error = err
+                self.note_error(err)
             if not report.read_bytes and not report.changed_days:
                 continue
             self._unsaved = True
@@ -352,8 +351,7 @@ class Engine:
             path = cache.cache_path(self.target.state_dir, idx.agent, "checkpoint")
             problem = cache.save(idx, path)
             if problem:
-                self.errors += 1
-                self.last_error = f"cannot write checkpoint {path}: {problem}"
+                self.note_error(f"cannot write checkpoint {path}: {problem}")
         self._unsaved = False
         self._last_checkpoint = time.monotonic()
 
@@ -372,47 +370,36 @@ class Engine:
         self._flush()
         self._publish()
 
-    # -- status --
+    # -- what other threads may read --
 
     def _publish(self) -> None:
-        today = self.today
-        msgs = 0
-        files = 0
+        msgs = files = 0
         skipped: Counter[str] = Counter()
         for idx in self.indexes.values():
             files += len(idx.sources)
             skipped.update(idx.skipped())
-            d = idx.day_count(today)
-            msgs += d
+            msgs += idx.day_count(self.today)
         now = time.time()
-        status: dict[str, Any] = {
-            "running": True,
-            "pid": os.getpid(),
-            "started_at": _iso(self.started_at),
-            "uptime": round(now - self.started_at, 1),
-            "caught_up": self.caught_up,
-            "agents": sorted(self.indexes),
-            "files": files,
-            "today": today.isoformat(),
-            "messages_today": msgs,
-            "last_write": _iso(self.last_write) if self.last_write else None,
-            "last_write_lag_seconds": round(self.last_write_lag, 3) if self.last_write_lag is not None else None,
-            "newest_message": _iso(self.newest_ms / 1000) if self.newest_ms else None,
-            "errors": self.errors,
-            "last_error": self.last_error,
-            "missed_events": self.missed_events,
-            "bytes_read": self.bytes_read,
-            "resets": self.resets,
-            "skipped": dict(skipped),
-            "timezone": self.target.zone.key,
-        }
-        status.update(self.extra_status())
-        if self._flush_at is not None:  # the engine's own job, next to the scheduler's
-            flush_at = _iso(now + self._flush_at - time.monotonic())
-            status["next_jobs"] = {**status.get("next_jobs", {}), "flush": flush_at}
-        self.status = status
+        flush = {} if self._flush_at is None else {"flush": _local(now + self._flush_at - time.monotonic())}
+        self.status = Status(
+            pid=os.getpid(), started_at=_local(self.started_at), uptime=round(now - self.started_at, 1),
+            caught_up=self.caught_up, agents=tuple(sorted(self.indexes)), files=files, today=self.today,
+            messages_today=msgs, last_write=_local(self.last_write) if self.last_write else None,
+            last_write_lag_seconds=round(self.last_write_lag, 3) if self.last_write_lag is not None else None,
+            newest_message=_local(self.newest_ms / 1000) if self.newest_ms else None, errors=self.errors,
+            last_error=self.last_error, missed_events=self.missed_events, bytes_read=self.bytes_read,
+            resets=self.resets, skipped=dict(skipped), timezone=self.target.zone.key, next_jobs=flush)
+        self.watches = self._wanted_watches()
+
+    def _wanted_watches(self) -> tuple[Watch, ...]:
+        """Each agent's sessions dir and SQLite store dir; and each state dir (its openclaw.json) and its
+        agents/, so that a new agent, or a workspace moved in the config, is seen at once rather than at the
+        next reconcile scan."""
+        out = [Watch(idx.agent.id, p) for idx in self.indexes.values()
+               for p in (idx.agent.sessions_dir, idx.agent.sqlite.parent if idx.agent.sqlite else None) if p]
+        out += [Watch(NEW_AGENTS, p) for root in self.roots for p in (root, root / "agents")]
+        return tuple(out)
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).astimezone().isoformat(timespec="seconds")
-
+def _local(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC).astimezone()

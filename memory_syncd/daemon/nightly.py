@@ -12,19 +12,21 @@ import functools
 import logging
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from memory_syncd import summarize
 from memory_syncd.config import LLMConfig, parse_clock
 from memory_syncd.content.assemble import DaySnapshot
+from memory_syncd.daemon.engine import Engine, Req, ReqKind
+from memory_syncd.daemon.status import SummaryOutcome
 from memory_syncd.errors import LLMUnavailable
 from memory_syncd.write import narratives, writer
 
 if TYPE_CHECKING:
-    from memory_syncd.daemon.engine import Engine
     from memory_syncd.scope import Target
 
 log = logging.getLogger(__name__)
+
 
 class Runner:
     """The daemon's nightly summaries: due days are found and snapshotted on the engine thread (which owns
@@ -36,7 +38,7 @@ class Runner:
         self.engine = engine
         self.send: summarize.Send | None = None
         self.off: str | None = None
-        self.last: dict[str, Any] | None = None
+        self.last: SummaryOutcome | None = None
         self._busy = threading.Lock()
         self.configure(cfg)
 
@@ -75,8 +77,6 @@ class Runner:
         return snaps
 
     def _work(self, target: Target, send: summarize.Send, snaps: list[DaySnapshot]) -> None:
-        from memory_syncd.daemon.engine import Req, ReqKind
-
         try:
             for snap in snaps:
                 error = None
@@ -89,9 +89,7 @@ class Runner:
                 except Exception as e:  # a bug or I/O error must still reach status, not kill silently
                     error = f"{type(e).__name__}: {e}"
                     log.exception("summary of %s (%s) failed", snap.day, snap.agent)
-                self.last = {"agent": snap.agent, "day": snap.day.isoformat(),
-                             "at": datetime.now(target.zone).isoformat(timespec="seconds"),
-                             "ok": error is None, "error": error}
+                self.last = SummaryOutcome(snap.agent, snap.day, datetime.now(target.zone), error is None, error)
                 if error is not None:
                     note = functools.partial(self.engine.note_error, f"summary failed: {error}")
                     self.engine.post(Req(ReqKind.CALL, fn=note))

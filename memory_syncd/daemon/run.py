@@ -1,15 +1,17 @@
-"""`memory-syncd run`: composition of the engine, the watcher, the scheduler, the control socket, signals
-and sd_notify (process.py sends it). Owns the process lifecycle and nothing else.
+"""`memory-syncd run`: composition of the engine, the watcher, the scheduler, the control socket and
+signals. Owns the process lifecycle and nothing else.
 
 Threads: the engine (owns all state and its own timing: the debounced flush, write retries), watchdog's
-observer (posts "changed"), APScheduler's pool (posts "rescan", "finalize"; checks health), the control
-server (reads published status), and the main thread, which only waits for signals and applies config
-reloads.
+observer (posts "changed"), APScheduler's pool (posts "rescan" and "finalize"; checks health; pings the
+service manager's watchdog), the control server (serves the published status), the nightly summary
+worker, and the main thread, which waits for signals, announces READY=1 once the engine has caught up and
+applies config reloads.
 
-Watch health: every HEALTH_SECONDS the watcher is checked (dead threads, deleted or replaced dirs, dirs
-that appeared) and rebuilt; file events that went missing although it looked fine also rebuild it, and if
-they keep going missing it is abandoned for polling ("degraded": no sd_notify watchdog pings, so a service
-manager restarts us). Polling, for that or for inotify limits, is a stat scan every poll_seconds.
+Watch health: every HEALTH_SECONDS the watcher is given the directories the engine wants watched and
+checked (dead threads, deleted or replaced dirs, dirs that appeared) and rebuilt; file events that went
+missing although it looked fine also rebuild it, and if they keep going missing it is abandoned for
+polling ("degraded": no sd_notify watchdog pings, so a service manager restarts us). Polling, for that or
+for inotify limits, is a stat scan every poll_seconds.
 
 Scheduling notes: APScheduler's default misfire grace (1 s) silently drops a job the machine slept
 through, and its sleeps do not count suspended time; so jobs here get generous grace, coalesce, and the
@@ -26,17 +28,17 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from memory_syncd.config import parse_clock
 from memory_syncd.daemon import control, nightly
-from memory_syncd.daemon.engine import NEW_AGENTS, Engine, Req, ReqKind
+from memory_syncd.daemon.engine import Engine, Req, ReqKind
 from memory_syncd.daemon.process import InstanceLock, limit_malloc_arenas, notify, watchdog_usec
-from memory_syncd.daemon.status import WatchMode
+from memory_syncd.daemon.status import Status, WatchMode
 from memory_syncd.daemon.watch import Watch, Watcher
 from memory_syncd.errors import MemorySyncError, Refused
 from memory_syncd.scope import Target
@@ -48,9 +50,12 @@ HEALTH_SECONDS = 2.0  # also how quickly a sessions dir that appears gets watche
 STALL_SECONDS = 30.0  # an engine loop older than this is unhealthy: no watchdog ping
 MISS_LIMIT = 3  # missed-event findings within MISS_WINDOW_SCANS reconcile intervals before polling
 MISS_WINDOW_SCANS = 10
+MAIN_WAIT = 0.2  # how often the main thread looks at signals, the engine and reloads
 
 
 class Daemon:
+    """The running daemon: builds the parts, runs them until SIGTERM or SIGINT, and stops them in order."""
+
     def __init__(self, target: Target, *, discovering: bool, reload: Callable[[], Target]) -> None:
         self.target = target
         self.reload_target = reload
@@ -60,16 +65,14 @@ class Daemon:
         self.watcher = Watcher(lambda agent: self.engine.post(Req(ReqKind.CHANGED, agent)))
         self.scheduler = BackgroundScheduler(timezone=target.zone, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+        self.nightly = nightly.Runner(self.engine, target.cfg.llm)
+        self.watchdog_usec = watchdog_usec(os.environ)
         self._wall = time.time()
         self._mono = time.monotonic()
         self._watch_list: tuple[Watch, ...] = ()
-        self._health_lock = threading.Lock()  # _health runs on the scheduler and, once, on the engine thread
+        self._health_lock = threading.Lock()  # _health runs on the scheduler and, once, on the main thread
         self._misses_seen = 0
         self._miss_times: list[float] = []
-        self.engine.on_ready = self._ready
-        self.engine.extra_status = self._extra_status
-        self.watchdog_usec = watchdog_usec(os.environ)
-        self.nightly = nightly.Runner(self.engine, target.cfg.llm)
 
     # -- lifecycle --
 
@@ -89,13 +92,19 @@ class Daemon:
             engine_thread = threading.Thread(target=self.engine.run, name="engine", daemon=True)
             engine_thread.start()
             self._start_scheduler()
-            while not self.stop_event.wait(0.2):
+            announced = False
+            while not self.stop_event.is_set():
+                if not announced and self.engine.ready.is_set():
+                    announced = True
+                    self._ready()
                 if self.reload_event.is_set():
                     self.reload_event.clear()
                     self._reload()
                 if not engine_thread.is_alive():
                     log.error("engine thread ended unexpectedly")
                     return 1
+                # Until READY=1 is out, wake as soon as the engine has caught up.
+                (self.stop_event if announced else self.engine.ready).wait(MAIN_WAIT)
             notify("STOPPING=1")
             self.engine.post(Req(ReqKind.STOP))
             engine_thread.join(timeout=10)
@@ -129,11 +138,19 @@ class Daemon:
         self.scheduler.start()
 
     def _ready(self) -> None:
-        self._health()  # start watching now, not at the first health tick
-        notify(f"READY=1\nSTATUS=watching {len(self.engine.indexes)} agent(s)")
-        log.info("caught up; watching %d agent(s)", len(self.engine.indexes))
+        """The engine has caught up: start watching now (not at the first health tick), tell the service
+        manager, and make up a nightly summary missed while the daemon was down."""
+        try:
+            self._health()
+        except Exception as e:  # the daemon still runs (the stat scans read everything); health tries again
+            log.exception("starting the watcher failed")
+            self.engine.post(Req(ReqKind.CALL, fn=functools.partial(self.engine.note_error,
+                                                                   f"starting the watcher failed: {e}")))
+        agents = len(self.engine.status.agents)
+        notify(f"READY=1\nSTATUS=watching {agents} agent(s)")
+        log.info("caught up; watching %d agent(s)", agents)
         if self.nightly.send is not None:
-            self._nightly()  # a night missed while the daemon was down is caught up now
+            self._nightly()
         else:
             log.info("nightly summaries off: %s", self.nightly.off)
 
@@ -195,7 +212,7 @@ class Daemon:
         self._wall, self._mono = wall, mono
 
     def _check_watcher(self) -> None:
-        wanted = tuple(w for a in self.engine.status.get("watch", []) for w in [Watch(a[0], Path(a[1]))])
+        wanted = self.engine.watches
         if wanted != self._watch_list:
             self._watch_list = wanted
             self.watcher.watch(wanted)
@@ -204,8 +221,8 @@ class Daemon:
         self._check_misses()
         if self.watcher.mode.polls and self.scheduler.get_job("poll") is None:
             # Without file events the stat scan is the watcher: run it every poll_seconds.
-            self.scheduler.add_job(self._poll, "interval", seconds=self.target.cfg.daemon.poll_seconds, id="poll",
-                                   replace_existing=True)
+            self.scheduler.add_job(self._reconcile, "interval", seconds=self.target.cfg.daemon.poll_seconds,
+                                   id="poll", replace_existing=True)
             self.engine.post(Req(ReqKind.RESCAN))
 
     def _check_misses(self) -> None:
@@ -225,43 +242,32 @@ class Daemon:
             log.info("file events went missing; rebuilding the observer")
             self.watcher.rebuild()
 
-    def _poll(self) -> None:
-        self.engine.post(Req(ReqKind.RESCAN))
-
     def healthy(self) -> bool:
         stalled = time.monotonic() - self.engine.beat > STALL_SECONDS and self.engine.caught_up
         return not stalled and self.watcher.mode is not WatchMode.DEGRADED
 
     def _ping(self) -> None:
         if self.healthy():
-            s = self.engine.status
-            notify(f"WATCHDOG=1\nSTATUS={s.get('messages_today', 0)} messages today; watch {self.watcher.mode}")
+            notify(f"WATCHDOG=1\nSTATUS={self.engine.status.messages_today} messages today; "
+                   f"watch {self.watcher.mode}")
 
-    # -- control --
+    # -- control (the server's threads) --
+
+    def status(self) -> Status:
+        """The engine's published status, with what the watcher, the scheduler and the nightly runner know."""
+        jobs: dict[str, datetime | None] = {}
+        with contextlib.suppress(Exception):  # the scheduler may not be started yet, or be shutting down
+            jobs = {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+        s = self.engine.status
+        return replace(s, watch_mode=self.watcher.mode, watch_note=self.watcher.reason or None,
+                       observer_rebuilds=self.watcher.rebuilds, next_jobs={**jobs, **s.next_jobs},
+                       summary="on" if self.nightly.send is not None else f"off: {self.nightly.off}",
+                       last_summary=self.nightly.last)
 
     def _handle(self, req: dict[str, Any]) -> dict[str, Any]:
         cmd = req.get("cmd")
         if cmd == "status":
-            return dict(self.engine.status)
+            return self.status().to_json()
         if cmd == "ping":
             return {"ok": True}
         return {"ok": False, "error": f"unknown command {cmd!r}"}
-
-    def _extra_status(self) -> dict[str, Any]:
-        jobs: dict[str, str | None] = {}
-        try:
-            for job in self.scheduler.get_jobs():
-                t = job.next_run_time
-                jobs[job.id] = t.isoformat(timespec="seconds") if t else None
-        except Exception:  # the scheduler may not be started yet
-            jobs = {}
-        watch = [[idx.agent.id, str(p)] for idx in list(self.engine.indexes.values())
-                 for p in (idx.agent.sessions_dir, idx.agent.sqlite.parent if idx.agent.sqlite else None) if p]
-        # Each state dir (its openclaw.json) and its agents/: a new agent, or a workspace moved in the
-        # config, is seen at once rather than at the next reconcile scan.
-        watch += [[NEW_AGENTS, str(p)] for root in list(self.engine.roots) for p in (root, root / "agents")]
-        return {"summary": "on" if self.nightly.send is not None else f"off: {self.nightly.off}",
-                "last_summary": self.nightly.last, "watch_mode": self.watcher.mode,
-                "watch_note": self.watcher.reason or None,
-                "observer_rebuilds": self.watcher.rebuilds, "next_jobs": jobs,
-                "next_summary": jobs.get("nightly"), "watch": watch}
