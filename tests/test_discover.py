@@ -18,15 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memory_syncd.read.discover import (
-    MAX_CONFIG_BYTES,
     default_agent_id,
     discover,
     home_dir,
-    load_config,
     normalize_id,
     state_roots,
     survey,
 )
+from memory_syncd.read.openclaw_json import MAX_CONFIG_BYTES
+from memory_syncd.read.openclaw_json import load as load_config
 from memory_syncd.read.sources import Agent
 
 

@@ -55,17 +55,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyjson5
-
-from memory_syncd import safeio
-from memory_syncd.errors import MemorySyncError, SourceError, UsageError
+from memory_syncd.errors import SourceError, UsageError
+from memory_syncd.read import openclaw_json
 from memory_syncd.read.sources import SQLITE_NAME, Agent
-from memory_syncd.text import one_line
 
 log = logging.getLogger(__name__)
 
-MAX_CONFIG_BYTES = 8 * 1024 * 1024  # real configs are a few KB; the biggest seen is under 1 MB
-MAX_NESTING = 64  # real configs nest about 8 deep
 DEFAULT_AGENT = "main"
 CURRENT_DIR = ".openclaw"
 LEGACY_DIRS = (".clawdbot", ".moltbot", ".moldbot")
@@ -248,7 +243,7 @@ def survey(env: Mapping[str, str], explicit_root: str = "") -> Survey:
     dirs: list[StateDir] = []
     for i, (root, legacy) in enumerate(roots):
         cfile = config_file(root, env, first=i == 0)
-        conf, problem = load_config(cfile) if cfile is not None else ({}, "")
+        conf, problem = openclaw_json.load(cfile) if cfile is not None else ({}, "")
         if problem:
             _warn_once(f"{problem}; using OpenClaw's default workspaces and time zone")
         # Clawdbot's defaults only for a dir current OpenClaw never ran on: it would have migrated the dir.
@@ -376,39 +371,10 @@ def read_openclaw_config(root: Path, env: Mapping[str, str]) -> dict[str, Any]:
     path = config_file(root, env)
     if path is None:
         return {}
-    conf, problem = load_config(path)
+    conf, problem = openclaw_json.load(path)
     if problem:
         _warn_once(f"{problem}; using OpenClaw's default workspaces and time zone")
     return conf
-
-
-def load_config(path: Path) -> tuple[dict[str, Any], str]:
-    """(the config as a dict, "") or ({}, one line naming the file, what is wrong and the fix). Never
-    raises, never hangs; a missing file is ({}, "")."""
-    try:
-        data = safeio.read(path, limit=MAX_CONFIG_BYTES, follow=True)
-    except MemorySyncError as e:
-        return {}, f"cannot use {e}"
-    if data is None:
-        return {}, ""
-    try:
-        text = data.decode("utf-8-sig")  # JSON5 takes a byte-order mark as white space
-    except UnicodeDecodeError as e:
-        return {}, f"cannot use {path}: not UTF-8 (byte {e.start}); save it as UTF-8"
-    try:
-        value = pyjson5.decode(text, maxdepth=MAX_NESTING)
-    except pyjson5.Json5NestingTooDeep:
-        return {}, f"cannot use {path}: nested more than {MAX_NESTING} levels deep; fix the file"
-    except (pyjson5.Json5Exception, ValueError, TypeError, MemoryError, RecursionError) as e:
-        return {}, f"cannot parse {path}: {_brief(e)}; fix the JSON5 (`openclaw doctor` validates it)"
-    if not isinstance(value, dict):
-        return {}, f"cannot use {path}: expected an object at the top, found {type(value).__name__}; fix the file"
-    return value, ""
-
-
-def _brief(e: BaseException) -> str:
-    """The parser's message without the partial value it carries (which may hold secrets)."""
-    return one_line(e.args[0] if e.args else e, 160)
 
 
 def _warn_once(line: str, level: int = logging.WARNING) -> None:
