@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 MAX_REQUEST = 64 * 1024
 MAX_CLIENTS = 16  # connections served at once
 CLIENT_DEADLINE = 3.0  # seconds a connection may take in all, however it trickles its bytes
-POLL_SECONDS = 0.5  # how long `stop` may wait for the accept loop to notice
+POLL_SECONDS = 30.0  # the accept loop's backstop; `stop` wakes it at once with a connection of its own
 
 Handle = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -125,7 +125,16 @@ class Server(socketserver.ThreadingUnixStreamServer):
 
     def stop(self) -> None:
         if self._thread.is_alive():
-            self.shutdown()
+            stopper = threading.Thread(target=self.shutdown, name="control-stop", daemon=True)
+            stopper.start()
+            for _ in range(50):  # poke the accept loop until it has seen the shutdown flag
+                with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as poke:
+                    poke.settimeout(0.5)
+                    poke.connect(str(self.path))
+                stopper.join(0.1)
+                if not stopper.is_alive():
+                    break
+            stopper.join()
         self.server_close()
         with contextlib.suppress(FileNotFoundError):
             st = os.lstat(self.path)
