@@ -88,16 +88,19 @@ def sentences(text: str) -> list[str]:
 
 
 def clip(parts: Sequence[tuple[str, float]], full: str, cap: int) -> str:
-    """`full` in at most `cap` characters: whole if it fits; else its most telling sentences after as much
-    of its first sentence as fits (a few words at least), in their order, with "…" where text was left out;
+    """`full` in at most `cap` characters: whole if it fits; else its most telling sentences after its first
+    sentence (whole if it takes at most a third of `cap`, else a few words at least), in their order, with "…"
+    where text was left out;
     just its head when no sentence names anything."""
     if len(full) <= cap:
         return full
     chosen, size = set(), 0
+    # The first sentence says what the text is about: kept whole when it is short, else a few words of it.
+    reserve = len(parts[0][0]) if parts and len(parts[0][0]) <= cap // 3 else 10
     for i in sorted(range(1, len(parts)), key=lambda k: (-parts[k][1], k)):
         if parts[i][1] <= 0:
             break
-        if size + len(parts[i][0]) + 3 <= cap - min(len(parts[0][0]), 10) - 2:
+        if size + len(parts[i][0]) + 3 <= cap - reserve - 2:
             chosen.add(i)
             size += len(parts[i][0]) + 3
     if not chosen:
