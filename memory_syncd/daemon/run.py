@@ -50,8 +50,7 @@ HEALTH_SECONDS = 2.0  # also how quickly a sessions dir that appears gets watche
 STALL_SECONDS = 30.0  # an engine loop older than this is unhealthy: no watchdog ping
 MISS_LIMIT = 3  # missed-event findings within MISS_WINDOW_SCANS reconcile intervals before polling
 MISS_WINDOW_SCANS = 10
-MAIN_WAIT = 30.0  # the main thread sleeps on `wake` (signals and the engine's end set it); this is a backstop
-START_WAIT = 0.05  # until READY=1 is out, it also looks at the engine's `ready` this often
+MAIN_WAIT = 0.2  # how often the main thread looks at signals, the engine and reloads
 
 
 class Daemon:
@@ -62,7 +61,6 @@ class Daemon:
         self.reload_target = reload
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
-        self.wake = threading.Event()  # the main thread has something to look at
         self.engine = Engine(target, discovering=discovering)
         self.watcher = Watcher(lambda agent: self.engine.post(Req(ReqKind.CHANGED, agent)))
         self.scheduler = BackgroundScheduler(timezone=target.zone, job_defaults={
@@ -91,7 +89,7 @@ class Daemon:
         try:
             server = control.Server(state, self._handle)
             server.start()
-            engine_thread = threading.Thread(target=self._run_engine, name="engine", daemon=True)
+            engine_thread = threading.Thread(target=self.engine.run, name="engine", daemon=True)
             engine_thread.start()
             self._start_scheduler()
             announced = False
@@ -105,9 +103,8 @@ class Daemon:
                 if not engine_thread.is_alive():
                     log.error("engine thread ended unexpectedly")
                     return 1
-                # Idle, the main thread sleeps until a signal or the engine's end wakes it (no polling).
-                self.wake.wait(MAIN_WAIT if announced else START_WAIT)
-                self.wake.clear()
+                # Until READY=1 is out, wake as soon as the engine has caught up.
+                (self.stop_event if announced else self.engine.ready).wait(MAIN_WAIT)
             notify("STOPPING=1")
             self.engine.post(Req(ReqKind.STOP))
             engine_thread.join(timeout=10)
@@ -124,21 +121,10 @@ class Daemon:
         def stop(signum: int, frame: object) -> None:
             log.info("signal %d: stopping", signum)
             self.stop_event.set()
-            self.wake.set()
-
-        def reload(signum: int, frame: object) -> None:
-            self.reload_event.set()
-            self.wake.set()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGHUP, reload)
-
-    def _run_engine(self) -> None:
-        try:
-            self.engine.run()
-        finally:
-            self.wake.set()  # an engine that ended, normally or not, is the main thread's business
+        signal.signal(signal.SIGHUP, lambda signum, frame: self.reload_event.set())
 
     def _start_scheduler(self) -> None:
         d = self.target.cfg.daemon
