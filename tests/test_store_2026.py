@@ -349,3 +349,15 @@ def test_store_without_transcript_tables_is_info_only(tmp_path: Path, caplog: py
         report = refresh(idx)
     assert not report.errors
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_session_meta_is_read_again_only_when_a_source_changed(tmp_path: Path, db: Store) -> None:
+    db.add("t1", [user(DAY1, "hi")], key="agent:main:telegram:direct:42", channel="telegram")
+    idx = idx_of(tmp_path, db)
+    refresh(idx)
+    first = idx.session_meta()
+    assert idx.session_meta() is first  # nothing changed: the same answer, nothing read
+    write(tmp_path / "sessions" / "sessions.json", b'{"agent:main:main": {"sessionId": "j1", "lastChannel": "slack"}}')
+    assert idx.session_meta()["j1"] == SessionMeta("agent:main:main", "slack")
+    db.add("t2", [user(DAY1 + 5, "again")], key="agent:main:discord:group:7", channel="discord")
+    assert idx.session_meta()["t2"] == SessionMeta("agent:main:discord:group:7", "discord")

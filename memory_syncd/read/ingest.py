@@ -95,6 +95,9 @@ class AgentIndex:
     sources: dict[str, SourceState] = field(default_factory=dict)
     retired: dict[date, set[int]] = field(default_factory=dict)
     listing_skipped: Counter[str] = field(default_factory=Counter)
+    # session_meta's last answer and the file states it was read from (the daemon asks on every write)
+    _meta: tuple[tuple[str, str], dict[str, SessionMeta]] | None = field(default=None, init=False, repr=False,
+                                                                                compare=False)
 
     def refresh(self, clock: DayClock) -> RefreshReport:
         """Bring every source up to date; return what was read and which days changed."""
@@ -288,10 +291,16 @@ class AgentIndex:
                 log.warning("cannot re-read %s: %s", state.path, e)
 
     def session_meta(self) -> dict[str, SessionMeta]:
-        """Each session's key and channel, from `sessions.json` and (where present) the SQLite store."""
-        meta = sessionmeta.from_sessions_json(self.agent.sessions_dir)
+        """Each session's key and channel, from `sessions.json` and (where present) the SQLite store; read
+        again only when one of them changed."""
         db = self.agent.sqlite
-        if db is not None and f"sqlite:{db}" in self.sources:
+        use_db = db is not None and f"sqlite:{db}" in self.sources
+        state = (store.signature(self.agent.sessions_dir / "sessions.json"),
+                 store.signature(db) if use_db and db is not None else "")
+        if self._meta is not None and self._meta[0] == state:
+            return self._meta[1]
+        meta = sessionmeta.from_sessions_json(self.agent.sessions_dir)
+        if use_db and db is not None:
             try:
                 con = store.connect(db)
                 try:
@@ -300,6 +309,7 @@ class AgentIndex:
                     con.close()
             except (SourceError, sqlite3.Error) as e:
                 log.warning("cannot read session keys from %s: %s", db, e)
+        self._meta = (state, meta)
         return meta
 
     # -- persistence --
