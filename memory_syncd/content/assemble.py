@@ -65,8 +65,9 @@ def build(agent: str, day: date, zone: tzinfo, lines: Iterable[tuple[str, bytes]
             extra.add((rec.ts_ms, session, TRIED if rec.tried else CHANGE, rec.model))
         elif isinstance(rec, Note) and obj.get("customType") == "run-failed-before-reply":
             extra.add((rec.ts_ms, session, FAILED_NOTE, text_of(obj.get("content"))))
+    notes = sorted(extra)  # a fixed order (not a set's hash order) for equal times and for the counts' ties
     ordered = sorted([*items.values(), *((ts, s, {"role": FAILED_NOTE, "content": text}, None, True)
-                                         for ts, s, what, text in extra if what == FAILED_NOTE)],
+                                         for ts, s, what, text in notes if what == FAILED_NOTE)],
                      key=lambda t: (t[0], t[1]))
     kinds = {s: _session_kind(sessions.get(s, _NO_META).key, found.get(s)) for s in {i[1] for i in ordered}}
     day_ = Assembly(kinds)
@@ -74,7 +75,7 @@ def build(agent: str, day: date, zone: tzinfo, lines: Iterable[tuple[str, bytes]
         day_.take(item)
     day_.close_all()
     seen: dict[str, set[tuple[int, str, str]]] = {}
-    for ts, session, what, model in extra:
+    for ts, session, what, model in notes:
         seen.setdefault(session, set()).add((ts, FAILED, "") if what == FAILED_NOTE else (ts, what, model))
     for ts, session, _msg, label, failed in items.values():
         if label:

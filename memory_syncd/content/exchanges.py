@@ -101,7 +101,9 @@ def shown(snap: DaySnapshot) -> list[Shown]:
     weights = {m: (2.0 if any(c.isdigit() for c in m) else 1.0) / n for m, n in spread.items()}
 
     def worth(ms: Sequence[str]) -> float:
-        return sum(weights.get(m, 0.0) for m in set(ms))
+        # Summed in a fixed order (first occurrence, not a set's hash order): float sums depend on their order,
+        # and a last-bit difference can break a tie between sentences differently from one run to the next.
+        return sum(weights.get(m, 0.0) for m in dict.fromkeys(ms))
 
     for s in out:
         s.weight = worth(s.mentions)
