@@ -1,0 +1,103 @@
+"""Reading and writing in parallel gives what doing it one step at a time gives: `index_agents` with forked
+helpers builds the same indexes (the same sources in the same order, the same counts and skips) and saves
+the same caches as without them, even when a helper dies; and `backfill.run` with workers writes the same
+bytes as without."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures_openclaw import REPO
+
+from memory_syncd import backfill, config, report
+from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.scope import Target, resolve
+
+sys.path.insert(0, str(REPO / "bench"))
+import corpus  # bench/ is not a package
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    state = tmp_path_factory.mktemp("openclaw")
+    corpus.generate(state, size_mb=3, days=6, agents=3, seed=5)
+    return state
+
+
+def target_in(history: Path, state_dir: Path) -> Target:
+    env = {"OPENCLAW_STATE_DIR": str(history), "HOME": str(state_dir / "home"), "TZ": "UTC"}
+    cfg = config.load(None, env, {"timezone": corpus.TIMEZONE, "state_dir": str(state_dir)})
+    return resolve(cfg, env)
+
+
+def snapshot(indexes: list[AgentIndex]) -> list[Any]:
+    return [(idx.agent.id, list(idx.sources), json.dumps(idx.to_json(), sort_keys=True), dict(idx.skipped()))
+            for idx in indexes]
+
+
+def caches(state_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (state_dir / "cache").glob("*.json")}
+
+
+def one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "_share_out", lambda *a: [])
+
+
+def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)
+    target = target_in(history, tmp_path / "a")
+    assert len(target.agents) == 3
+    readers = min(len(os.sched_getaffinity(0)), 3)
+    plan = report._plan([AgentIndex(a, target.zone.key, 1 << 20) for a in target.agents])
+    assert len(plan) == (readers if readers > 1 else 0)  # this process and a helper per other core
+    assert sorted(i for share in plan for i in share) == ([0, 1, 2] if plan else [])
+    parallel = report.index_agents(target)
+    with monkeypatch.context() as m:
+        one_at_a_time(m)
+        sequential = report.index_agents(target_in(history, tmp_path / "b"))
+    assert snapshot(parallel) == snapshot(sequential)
+    assert caches(tmp_path / "a") == caches(tmp_path / "b") and len(caches(tmp_path / "a")) == 3
+    again = report.index_agents(target)  # from the caches the helpers saved: nothing is read again
+    assert snapshot(again) == snapshot(parallel)
+
+
+def test_a_helper_that_dies_costs_only_time(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def die(*args: Any) -> None:
+        os._exit(3)
+
+    monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)
+    monkeypatch.setattr(report, "_helper", die)
+    got = report.index_agents(target_in(history, tmp_path / "a"))
+    with monkeypatch.context() as m:
+        one_at_a_time(m)
+        expected = report.index_agents(target_in(history, tmp_path / "b"))
+    assert snapshot(got) == snapshot(expected)
+
+
+def test_little_to_read_needs_no_helper(history: Path, tmp_path: Path) -> None:
+    target = target_in(history, tmp_path)
+    assert report._plan([AgentIndex(a, target.zone.key, 1 << 20) for a in target.agents]) == []  # 3 MB in all
+
+
+def test_workers_write_the_same_bytes(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    written = []
+    for workers in (1, 2):
+        monkeypatch.setattr(backfill, "_workers", lambda days, n=workers: n)
+        target = target_in(history, tmp_path / str(workers))
+        memory = tmp_path / str(workers) / "memory"
+        target = replace(target, agents=tuple(replace(a, memory_dir=memory / a.id) for a in target.agents))
+        for a in target.agents:
+            a.memory_dir.mkdir(parents=True)
+        results = backfill.run(target, report.index_agents(target), backfill.Selection(all=True, force=True),
+                               today=date(2100, 1, 1))
+        assert len(results) >= 8 and all(r.action == "created" for r in results)
+        written.append({p.relative_to(memory): p.read_bytes() for p in memory.rglob("*.md")})
+    assert written[0] == written[1]
