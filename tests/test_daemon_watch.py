@@ -245,3 +245,37 @@ def test_silent_watch_is_detected_and_degrades_to_polling(d: Harness) -> None:
         assert n.times("WATCHDOG=1"), "never pinged while healthy"
     finally:
         n.close()
+
+def test_watcher_awaits_a_missing_dir_through_its_ancestor(tmp_path: Path) -> None:
+    """A wanted dir that is not there is not polled for: its nearest existing ancestor is watched, and
+    only an entry on the way to it asks for a check. (The daemon then checks the watch every
+    HEALTH_IDLE_SECONDS instead of every HEALTH_SECONDS, so an idle daemon barely wakes.)"""
+    pokes: list[float] = []
+    seen: list[str] = []
+    w = Watcher(seen.append, lambda: pokes.append(time.monotonic()))
+    agent = tmp_path / "agents" / "main"
+    sessions = agent / "sessions"
+    try:
+        w.watch([Watch("main", sessions)])
+        assert w.mode == "inotify" and not w.missing, "awaited through tmp_path, so not 'missing'"
+        assert seen == ["main"], "a missing dir's agent is read once at the build (its files may have gone)"
+        (tmp_path / "unrelated").mkdir()
+        (tmp_path / "notes.txt").write_text("x")
+        with pytest.raises(AssertionError):
+            wait_until(lambda: pokes, timeout=0.5, what="no poke for entries off the way")
+        agent.mkdir(parents=True)
+        wait_until(lambda: pokes, what="a poke for agents/")
+        w.check()  # the ancestor moved one level down: rebuilt to await from agents/main
+        pokes.clear()
+        sessions.mkdir()
+        wait_until(lambda: pokes, what="a poke for sessions/")
+        w.check()
+        assert not w.missing and w.rebuilds == 2
+        seen.clear()
+        (sessions / "s1.jsonl").write_text("{}\n")
+        wait_until(lambda: "main" in seen, what="an event from the dir now watched")
+        pokes.clear()
+        shutil.rmtree(sessions)
+        wait_until(lambda: pokes, what="a poke when the watched dir is deleted")
+    finally:
+        w.stop()

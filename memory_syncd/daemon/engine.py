@@ -7,8 +7,8 @@ only by `post()`ing a request onto its queue, and reads only what the engine pub
 locks guard the index because no other thread ever sees it.
 
 Timing: the loop waits on its queue until the nearest of its own deadlines — the debounced flush of
-today's file and the retry of a failed write — and at least every IDLE_SECONDS (heartbeat, midnight,
-late-event grace, checkpoint).
+today's file, the retry of a failed write, a pending checkpoint, the late-event grace, local midnight —
+and at least every IDLE_SECONDS (the heartbeat `beat`), so an idle engine barely wakes.
 
 Invariants:
 - A lost file event costs latency, never data: the rescan request stats every source and reads whatever
@@ -36,25 +36,24 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from memory_syncd import statefile
+from memory_syncd.daemon import agents
 from memory_syncd.daemon.process import release_memory
 from memory_syncd.daemon.status import Status
 from memory_syncd.daemon.watch import Watch
 from memory_syncd.errors import MemorySyncError
 from memory_syncd.read import cache
-from memory_syncd.read.discover import discover, state_roots
 from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
 from memory_syncd.scope import Target
-from memory_syncd.write import memfile, writer
+from memory_syncd.write import writer
 
 log = logging.getLogger(__name__)
 
 BIG_READ = 8 << 20  # after reading this much at once, hand the parser's freed memory back to the OS
 EVENT_GRACE = 1.0  # seconds an event may trail the write it announces before we call it missed
-IDLE_SECONDS = 1.0  # the longest the loop waits: how stale `beat` and the published status may get
+IDLE_SECONDS = 10.0  # the longest the loop waits: how stale `beat` may get (well under STALL_SECONDS)
 NEW_AGENTS = ""  # the `agent` of a "changed" request from a watched state dir (not from one agent's dirs)
 
 
@@ -75,8 +74,11 @@ class Req:
 
 
 class Engine:
-    def __init__(self, target: Target, *, discovering: bool) -> None:
+    def __init__(self, target: Target, *, discovering: bool,
+                 watch_news: Callable[[], None] = lambda: None) -> None:
         self.target = target
+        # Called on the engine thread when the watch needs a look: `watches` changed, or events went missing.
+        self.watch_news = watch_news
         self.discovering = discovering  # agents come from discovery (so new ones may appear)
         self.queue: queue.Queue[Req] = queue.Queue()
         self.indexes: dict[str, AgentIndex] = {}
@@ -137,8 +139,7 @@ class Engine:
 
     def _next_batch(self) -> list[Req]:
         """Whatever is queued, waiting for it no longer than until the nearest deadline ([] if none came)."""
-        deadlines = [t for t in (self._flush_at, self._retry_at) if t is not None]
-        wait = min([IDLE_SECONDS, *(t - time.monotonic() for t in deadlines)])
+        wait = min(IDLE_SECONDS, self._next_deadline() - time.monotonic())
         try:
             batch = [self.queue.get(timeout=max(0.0, wait))]
         except queue.Empty:
@@ -149,6 +150,17 @@ class Engine:
             except queue.Empty:
                 return batch
 
+    def _next_deadline(self) -> float:
+        """The earliest monotonic time `_tick` has something to do (inf if nothing is pending)."""
+        now = time.monotonic()
+        times = [t for t in (self._flush_at, self._retry_at) if t is not None]
+        times += [since + EVENT_GRACE for since in self._suspects.values()]
+        if self._unsaved:
+            times.append(self._last_checkpoint + self.target.cfg.daemon.checkpoint_seconds)
+        midnight = datetime.combine(self.today + timedelta(days=1), datetime.min.time(), self.target.zone)
+        times.append(now + max(0.0, midnight.timestamp() - time.time()))
+        return min(times)
+
     def _tick(self) -> None:
         """After every batch and every wait: the deadlines that have passed, the day change, the late-event
         grace, the checkpoint, the published status."""
@@ -157,6 +169,7 @@ class Engine:
             if now - since >= EVENT_GRACE:
                 del self._suspects[agent]
                 self.missed_events += 1
+                self.watch_news()
                 log.info("file events for agent %s went missing: a scan found data no event announced", agent)
         today = self._today()
         if today != self.today:
@@ -213,48 +226,23 @@ class Engine:
 
     def _agents(self, *, rediscover: bool = True) -> list[AgentIndex]:
         """The agent indexes; with `rediscover`, first look for agents that appeared or whose workspace moved
-        (this re-reads `openclaw.json`, so it runs at start, on the reconcile tick and when a state dir
-        changes, not on every transcript event)."""
+        (at start, on the reconcile tick and when a state dir changes, not on every transcript event)."""
+        found = list(self.target.agents)
         if self.discovering and (rediscover or not self.indexes):
-            self.roots = state_roots(os.environ, self.target.cfg.openclaw_state_dir)
-            # Filtered, not `select`ed: an agent named with --agent that does not exist yet is waited for
-            # (picked up when it appears), not an error on every scan.
-            wanted = {w.lower() for w in self.target.cfg.agents}
-            found = discover(os.environ, self.target.cfg.openclaw_state_dir)
-            mem = {a.id: a for a in self.target.agents}
-            for a in found:
-                if wanted and a.id not in wanted:
-                    continue
-                if self.target.memory_dir is not None:  # --memory-dir on the command line wins
-                    a = mem.get(a.id, a)
-                idx = self.indexes.get(a.id)
-                if idx is None:
-                    self._add(a)
-                elif idx.agent.memory_dir != a.memory_dir:  # openclaw.json moved its workspace
-                    log.info("agent %s now writes to %s", a.id, a.memory_dir)
-                    idx.agent = replace(idx.agent, memory_dir=a.memory_dir)
-        else:
-            for a in self.target.agents:
-                if a.id not in self.indexes:
-                    self._add(a)
+            self.roots, found = agents.discovered(self.target)
+        for a in found:
+            idx = self.indexes.get(a.id)
+            if idx is None:
+                idx = AgentIndex(a, self.target.zone.key, self.target.cfg.max_line_bytes, keep_vanished=True)
+                cache.load(idx, cache.cache_path(self.target.state_dir, a, "checkpoint"))
+                self.indexes[a.id] = idx
+                problem = agents.sweep(a.memory_dir)
+                if problem:
+                    self._error(problem)
+            elif idx.agent.memory_dir != a.memory_dir:  # openclaw.json moved its workspace
+                log.info("agent %s now writes to %s", a.id, a.memory_dir)
+                idx.agent = replace(idx.agent, memory_dir=a.memory_dir)
         return list(self.indexes.values())
-
-    def _add(self, agent: Any) -> None:
-        idx = AgentIndex(agent, self.target.zone.key, self.target.cfg.max_line_bytes, keep_vanished=True)
-        cache.load(idx, cache.cache_path(self.target.state_dir, agent, "checkpoint"))
-        self.indexes[agent.id] = idx
-        self._sweep(agent.memory_dir)
-
-    def _sweep(self, memory_dir: Path) -> None:
-        """Temp files a killed memory-file write left behind: deleted, or kept as conflict copies when they
-        hold lines the target lacks (memfile.sweep, under the writer lock as it requires)."""
-        if not memory_dir.is_dir():
-            return
-        try:
-            with memfile.writer_lock(memory_dir, timeout=5.0):
-                memfile.sweep(memory_dir)
-        except (MemorySyncError, OSError) as e:
-            self._error(f"cannot clean up {memory_dir}: {e}")
 
     def _load_checkpoints(self) -> None:
         saved = self.target.state_dir / "checkpoint"
@@ -389,7 +377,10 @@ class Engine:
             newest_message=_local(self.newest_ms / 1000) if self.newest_ms else None, errors=self.errors,
             last_error=self.last_error, missed_events=self.missed_events, bytes_read=self.bytes_read,
             resets=self.resets, skipped=dict(skipped), timezone=self.target.zone.key, next_jobs=flush)
-        self.watches = self._wanted_watches()
+        watches = self._wanted_watches()
+        if watches != self.watches:
+            self.watches = watches
+            self.watch_news()
 
     def _wanted_watches(self) -> tuple[Watch, ...]:
         """Each agent's sessions dir and SQLite store dir; and each state dir (its openclaw.json) and its

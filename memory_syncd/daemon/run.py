@@ -2,13 +2,15 @@
 signals. Owns the process lifecycle and nothing else.
 
 Threads: the engine (owns all state and its own timing: the debounced flush, write retries), watchdog's
-observer (posts "changed"), APScheduler's pool (posts "rescan" and "finalize"; checks health; pings the
-service manager's watchdog), the control server (serves the published status), the nightly summary
-worker, and the main thread, which waits for signals, announces READY=1 once the engine has caught up and
-applies config reloads.
+observer (posts "changed"), APScheduler's pool (posts "rescan" and "finalize"; pings the service
+manager's watchdog), the control server (serves the published status and asks the engine for answers),
+the nightly summary worker, and the main thread, which sleeps until a signal, the engine or the watcher
+wakes it: it announces READY=1 once the engine has caught up, applies config reloads and checks the watch.
 
-Watch health: every HEALTH_SECONDS the watcher is given the directories the engine wants watched and
-checked (dead threads, deleted or replaced dirs, dirs that appeared) and rebuilt; file events that went
+Watch health (main thread): the watcher is given the directories the engine wants watched and checked
+(dead threads, deleted or replaced dirs, dirs that appeared) and rebuilt — at once when the engine wants
+other dirs or a directory event came, every HEALTH_SECONDS while a wanted dir is missing, and every
+HEALTH_IDLE_SECONDS otherwise. An idle daemon so wakes well under once a second. File events that went
 missing although it looked fine also rebuild it, and if they keep going missing it is abandoned for
 polling ("degraded": no sd_notify watchdog pings, so a service manager restarts us). Polling, for that or
 for inotify limits, is a stat scan every poll_seconds.
@@ -46,11 +48,12 @@ from memory_syncd.statefile import private_dir
 
 log = logging.getLogger(__name__)
 
-HEALTH_SECONDS = 2.0  # also how quickly a sessions dir that appears gets watched
+HEALTH_SECONDS = 2.0  # while a wanted dir is missing: how quickly it gets watched once it appears
+HEALTH_IDLE_SECONDS = 10.0  # otherwise: how long a dead observer thread may go unnoticed (reconcile covers it)
+START_WAIT = 0.05  # until READY=1 is out, how often the main thread looks at the engine's `ready`
 STALL_SECONDS = 30.0  # an engine loop older than this is unhealthy: no watchdog ping
 MISS_LIMIT = 3  # missed-event findings within MISS_WINDOW_SCANS reconcile intervals before polling
 MISS_WINDOW_SCANS = 10
-MAIN_WAIT = 0.2  # how often the main thread looks at signals, the engine and reloads
 
 
 class Daemon:
@@ -61,8 +64,10 @@ class Daemon:
         self.reload_target = reload
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
-        self.engine = Engine(target, discovering=discovering)
-        self.watcher = Watcher(lambda agent: self.engine.post(Req(ReqKind.CHANGED, agent)))
+        self.health_event = threading.Event()  # check the watch now: the wanted dirs changed or a dir event came
+        self.wake = threading.Event()  # the main thread has something to look at (set after the flag it is for)
+        self.engine = Engine(target, discovering=discovering, watch_news=self._poke_health)
+        self.watcher = Watcher(lambda agent: self.engine.post(Req(ReqKind.CHANGED, agent)), self._poke_health)
         self.scheduler = BackgroundScheduler(timezone=target.zone, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
         self.nightly = nightly.Runner(self.engine, target.cfg.llm)
@@ -70,7 +75,6 @@ class Daemon:
         self._wall = time.time()
         self._mono = time.monotonic()
         self._watch_list: tuple[Watch, ...] = ()
-        self._health_lock = threading.Lock()  # _health runs on the scheduler and, once, on the main thread
         self._misses_seen = 0
         self._miss_times: list[float] = []
 
@@ -89,22 +93,33 @@ class Daemon:
         try:
             server = control.Server(state, self._handle)
             server.start()
-            engine_thread = threading.Thread(target=self.engine.run, name="engine", daemon=True)
+            engine_thread = threading.Thread(target=self._run_engine, name="engine", daemon=True)
             engine_thread.start()
             self._start_scheduler()
             announced = False
+            next_health = 0.0
             while not self.stop_event.is_set():
                 if not announced and self.engine.ready.is_set():
                     announced = True
-                    self._ready()
+                    self._ready()  # starts watching, so the health check is not due yet
+                    next_health = self._next_health()
                 if self.reload_event.is_set():
                     self.reload_event.clear()
                     self._reload()
                 if not engine_thread.is_alive():
                     log.error("engine thread ended unexpectedly")
                     return 1
-                # Until READY=1 is out, wake as soon as the engine has caught up.
-                (self.stop_event if announced else self.engine.ready).wait(MAIN_WAIT)
+                if announced and (self.health_event.is_set() or time.monotonic() >= next_health):
+                    self.health_event.clear()
+                    self._guarded_health()
+                    next_health = self._next_health()
+                if not announced:  # wake the moment the engine has caught up (signals: within START_WAIT)
+                    self.engine.ready.wait(START_WAIT)
+                    continue
+                # Sleep until a flag's setter wakes us (each sets its flag first, then `wake`) or the next
+                # health check is due.
+                self.wake.wait(max(0.0, next_health - time.monotonic()))
+                self.wake.clear()
             notify("STOPPING=1")
             self.engine.post(Req(ReqKind.STOP))
             engine_thread.join(timeout=10)
@@ -121,15 +136,30 @@ class Daemon:
         def stop(signum: int, frame: object) -> None:
             log.info("signal %d: stopping", signum)
             self.stop_event.set()
+            self.wake.set()
+
+        def reload(signum: int, frame: object) -> None:
+            self.reload_event.set()
+            self.wake.set()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGHUP, lambda signum, frame: self.reload_event.set())
+        signal.signal(signal.SIGHUP, reload)
+
+    def _run_engine(self) -> None:
+        try:
+            self.engine.run()
+        finally:
+            self.wake.set()  # an engine that ended, normally or not, is the main thread's business
+
+    def _poke_health(self) -> None:
+        """Have the main thread check the watch now (from the engine or the observer's thread)."""
+        self.health_event.set()
+        self.wake.set()
 
     def _start_scheduler(self) -> None:
         d = self.target.cfg.daemon
         self.scheduler.add_job(self._reconcile, "interval", seconds=d.reconcile_seconds, id="reconcile")
-        self.scheduler.add_job(self._health, "interval", seconds=HEALTH_SECONDS, id="health")
         self.scheduler.add_job(self._midnight, "cron", hour=0, minute=0, second=5, id="midnight",
                                misfire_grace_time=None)
         self._schedule_nightly()
@@ -138,14 +168,9 @@ class Daemon:
         self.scheduler.start()
 
     def _ready(self) -> None:
-        """The engine has caught up: start watching now (not at the first health tick), tell the service
-        manager, and make up a nightly summary missed while the daemon was down."""
-        try:
-            self._health()
-        except Exception as e:  # the daemon still runs (the stat scans read everything); health tries again
-            log.exception("starting the watcher failed")
-            self.engine.post(Req(ReqKind.CALL, fn=functools.partial(self.engine.note_error,
-                                                                   f"starting the watcher failed: {e}")))
+        """The engine has caught up: start watching, tell the service manager, and make up a nightly
+        summary missed while the daemon was down."""
+        self._guarded_health()
         agents = len(self.engine.status.agents)
         notify(f"READY=1\nSTATUS=watching {agents} agent(s)")
         log.info("caught up; watching %d agent(s)", agents)
@@ -200,9 +225,20 @@ class Daemon:
         yesterday = datetime.now(self.target.zone).date() - timedelta(days=1)
         self.engine.post(Req(ReqKind.FINALIZE, day=yesterday))
 
+    def _next_health(self) -> float:
+        return time.monotonic() + (HEALTH_SECONDS if self.watcher.missing else HEALTH_IDLE_SECONDS)
+
+    def _guarded_health(self) -> None:
+        try:
+            self._health()
+        except Exception as e:  # the daemon still runs (the stat scans read everything); health tries again
+            log.exception("checking the watcher failed")
+            self.engine.post(Req(ReqKind.CALL, fn=functools.partial(self.engine.note_error,
+                                                                   f"checking the watcher failed: {e}")))
+
     def _health(self) -> None:
-        with self._health_lock:  # the Watcher is not thread-safe
-            self._check_watcher()
+        """Main thread only (the Watcher is not thread-safe)."""
+        self._check_watcher()
         # A jump between wall and monotonic time means the machine slept or the clock moved.
         wall, mono = time.time(), time.monotonic()
         if abs((wall - self._wall) - (mono - self._mono)) > 30:
@@ -259,7 +295,9 @@ class Daemon:
         with contextlib.suppress(Exception):  # the scheduler may not be started yet, or be shutting down
             jobs = {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
         s = self.engine.status
-        return replace(s, watch_mode=self.watcher.mode, watch_note=self.watcher.reason or None,
+        # The engine publishes when it acts, not on a clock: the uptime is taken now.
+        return replace(s, uptime=round(time.time() - self.engine.started_at, 1),
+                       watch_mode=self.watcher.mode, watch_note=self.watcher.reason or None,
                        observer_rebuilds=self.watcher.rebuilds, next_jobs={**jobs, **s.next_jobs},
                        summary="on" if self.nightly.send is not None else f"off: {self.nightly.off}",
                        last_summary=self.nightly.last)

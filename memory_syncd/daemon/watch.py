@@ -1,8 +1,11 @@
 """File-system watching: watchdog observers on each agent's sessions dir and SQLite store dir, and the
 health checks that make up for watchdog failing silently.
 
-Owns the observer's lifecycle. The handler only posts "agent X changed" to the engine and never raises
-(an exception there would kill the observer thread). `check()` runs on a timer: it rebuilds the observer
+Owns the observer's lifecycle. The handler only posts "agent X changed" to the engine (and, for a
+directory event, asks for a check now) and never raises (an exception there would kill the observer
+thread). A wanted dir that is not there yet is waited for by watching its nearest existing ancestor,
+whose events ask for a check only when something on the way to it appears. `check()` runs on a timer and
+on those requests: it rebuilds the observer
 when a thread died, a watched dir was deleted or replaced, or a dir that was missing has appeared; when
 building fails with ENOSPC/EMFILE (inotify limits) it falls back to polling, which the engine does by
 stat-scanning on a short timer — the same reconcile path that already catches missed events.
@@ -16,6 +19,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -33,9 +37,10 @@ class Watch:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, agent: str, notify: Callable[[str], None]) -> None:
+    def __init__(self, agent: str, notify: Callable[[str], None], poke: Callable[[], None]) -> None:
         self.agent = agent
         self.notify = notify
+        self.poke = poke
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
@@ -45,6 +50,27 @@ class _Handler(FileSystemEventHandler):
             if (not self.agent or classify(name) is not Kind.SKIP or "sqlite" in name  # "": a state dir
                     or event.is_directory):
                 self.notify(self.agent)
+            if event.is_directory:  # a watched dir deleted or moved, or a new agent's dir: check the watch
+                self.poke()
+        except Exception:  # never let the observer thread die
+            log.exception("file event handler failed")
+
+
+class _Awaiting(FileSystemEventHandler):
+    """On the nearest existing ancestor of wanted dirs that are missing: asks for a check when an entry
+    on the way to one of them is created or moved in, and ignores everything else."""
+
+    def __init__(self, targets: frozenset[Path], poke: Callable[[], None]) -> None:
+        self.targets = targets
+        self.poke = poke
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            if event.event_type not in ("created", "moved"):
+                return
+            path = Path(os.fsdecode(event.dest_path or event.src_path))
+            if any(path == t or path in t.parents for t in self.targets):
+                self.poke()
         except Exception:  # never let the observer thread die
             log.exception("file event handler failed")
 
@@ -52,12 +78,14 @@ class _Handler(FileSystemEventHandler):
 class Watcher:
     """Keeps one observer over a set of directories healthy. Not thread-safe: call from one thread."""
 
-    def __init__(self, notify: Callable[[str], None]) -> None:
+    def __init__(self, notify: Callable[[str], None], poke: Callable[[], None] = lambda: None) -> None:
         self.notify = notify
+        self.poke = poke  # asks for `check()` soon (called from the observer's thread)
         self.mode: WatchMode = WatchMode.STARTING
         self.reason = ""
         self._observer: object | None = None
         self._watched: dict[Watch, tuple[int, int]] = {}
+        self._awaiting: dict[Path, frozenset[Path]] = {}  # ancestor watched -> missing wanted dirs under it
         self._wanted: list[Watch] = []
         self.rebuilds = 0
 
@@ -73,6 +101,12 @@ class Watcher:
             return
         self._rebuild()
 
+    @property
+    def missing(self) -> bool:
+        """Some wanted dir is neither watched nor awaited through an ancestor: worth checking often."""
+        awaited = {t for ts in self._awaiting.values() for t in ts}
+        return not self.mode.polls and any(w not in self._watched and w.path not in awaited for w in self._wanted)
+
     def rebuild(self) -> None:
         """Start over with a fresh observer (file events went missing although it looked healthy)."""
         if not self.mode.polls:
@@ -85,22 +119,30 @@ class Watcher:
         if not all(e.is_alive() for e in obs.emitters):  # type: ignore[attr-defined]
             return False
         present = {w: _ident(w.path) for w in self._wanted}
-        return {w: i for w, i in present.items() if i is not None} == self._watched
+        if {w: i for w, i in present.items() if i is not None} != self._watched:
+            return False
+        return _awaiting([w.path for w, i in present.items() if i is None]) == self._awaiting
 
     def _rebuild(self) -> None:
         had_observer = self._observer is not None
         self.stop()
         observer: object | None = None
         watched: dict[Watch, tuple[int, int]] = {}
+        missing: list[Path] = []
         try:
             observer = Observer()  # inotify_init: EMFILE here when the instance limit is reached
+            observer.start()  # first: then each schedule starts its emitter, and one dir gone fails alone
             for w in self._wanted:
                 ident = _ident(w.path)
                 if ident is None:
-                    continue  # not there yet: the next check schedules it once it appears
-                observer.schedule(_Handler(w.agent, self.notify), str(w.path), recursive=False)
-                watched[w] = ident
-            observer.start()
+                    missing.append(w.path)  # not there yet: scheduled by the check after it appears
+                    continue
+                if _schedule(observer, _Handler(w.agent, self.notify, self.poke), w.path):
+                    watched[w] = ident
+            awaiting = _awaiting(missing)
+            for ancestor, targets in list(awaiting.items()):
+                if not _schedule(observer, _Awaiting(targets, self.poke), ancestor):
+                    del awaiting[ancestor]  # gone already: the next check looks again
         except OSError as e:
             _discard(observer)
             if e.errno in (errno.ENOSPC, errno.EMFILE, errno.ENFILE):
@@ -112,12 +154,14 @@ class Watcher:
             self.rebuilds += 1
         self._observer = observer
         self._watched = watched
+        self._awaiting = awaiting
         self.mode = WatchMode.INOTIFY if os.uname().sysname == "Linux" else WatchMode.NATIVE
         self.reason = ""
-        # Whatever was written while nothing watched (before the first build, between a dir's deletion
-        # and this rebuild, after it appeared) produced no event: have it read now.
-        for w in watched:
-            self.notify(w.agent)
+        # Whatever happened while nothing watched (before the first build, between a dir's deletion and
+        # this rebuild, after it appeared) produced no event: have it read now. Missing dirs too: their
+        # files may have gone since the last read.
+        for agent in dict.fromkeys(w.agent for w in self._wanted):
+            self.notify(agent)
 
     def _fallback(self, reason: str) -> None:
         log.warning("falling back to polling: %s", reason)
@@ -134,6 +178,7 @@ class Watcher:
         obs = self._observer
         self._observer = None
         self._watched = {}
+        self._awaiting = {}
         _discard(obs)
 
 
@@ -147,6 +192,25 @@ def _discard(obs: object | None) -> None:
             obs.join(timeout=2)  # type: ignore[attr-defined]
     except Exception:  # a dead observer may fail to stop; it is dropped either way
         log.debug("observer stop failed", exc_info=True)
+
+
+def _schedule(observer: Any, handler: FileSystemEventHandler, path: Path) -> bool:
+    """Watch `path`; False if it vanished since it was looked at (its absence shows in the next check)."""
+    try:
+        observer.schedule(handler, str(path), recursive=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
+
+
+def _awaiting(missing: list[Path]) -> dict[Path, frozenset[Path]]:
+    """Missing dirs grouped under their nearest existing ancestor (none for a path with no such ancestor)."""
+    out: dict[Path, set[Path]] = {}
+    for path in missing:
+        ancestor = next((a for a in path.parents if a.is_dir()), None)
+        if ancestor is not None:
+            out.setdefault(ancestor, set()).add(path)
+    return {a: frozenset(ts) for a, ts in out.items()}
 
 
 def _ident(path: Path) -> tuple[int, int] | None:
