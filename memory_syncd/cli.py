@@ -102,14 +102,17 @@ def cli(verbose: bool) -> None:
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--include-today", is_flag=True, help="List today too (it is still being written).")
-def compare(as_json: bool, include_today: bool, **kw: Any) -> None:
-    """Which days have sessions but missing or sparse memory.
+@click.option("--no-daemon", is_flag=True, help="Read the transcripts here even if the daemon runs.")
+def compare(as_json: bool, include_today: bool, no_daemon: bool, **kw: Any) -> None:
+    """Which days have sessions but missing or sparse memory (answered by the daemon when it runs).
 
     Example: memory-syncd compare --json
     """
+    from memory_syncd.daemon import queries
+
     target = load_target(kw)
-    indexes = report.index_agents(target, progress=progress_printer())
-    result = report.compare(target, indexes, include_today=include_today, today=today_in(target))
+    result = queries.compare(target, include_today=include_today, today=today_in(target),
+                             use_daemon=not no_daemon, progress=progress_printer())
     if as_json:
         print_json(result.to_json())
     else:
@@ -214,9 +217,7 @@ def summarize_cmd(on: str, to_stdout: bool, force: bool, **kw: Any) -> None:
         if to_stdout:
             click.echo(outcome.text or "")
             continue
-        how = "unchanged input, kept the stored summary" if outcome.skipped else f"{outcome.requests} request(s)"
-        click.echo(f"{day.isoformat()}  {agent}: summary {how}; {written.action if written else ''} "
-                   f"{written.path if written else ''}")
+        click.echo(present.summary_written(day, agent, outcome, written))
 
 
 @cli.command("redact")
@@ -251,8 +252,7 @@ def run(**kw: Any) -> None:
 
     if not logging.getLogger().isEnabledFor(logging.INFO):
         logging.getLogger().setLevel(logging.INFO)
-    env_file = config.default_config_path(os.environ).parent / "env"
-    for key, value in config.env_file_values(env_file).items():
+    for key, value in config.env_file_values(config.default_config_path(os.environ).parent / "env").items():
         os.environ.setdefault(key, value)  # the real environment wins
     args = dict(kw)
     discovering = kw.get("sessions_dir") is None

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:  # only types: `compare` must not pay for importing the write side
+    from datetime import date
+
     from memory_syncd.report import Comparison, TransitionRow
+    from memory_syncd.summarize import Outcome
     from memory_syncd.write.writer import DayResult
 
 
@@ -56,6 +59,12 @@ def backfill(results: list[DayResult], dry_run: bool) -> str:
     written = sum(r.action in ("created", "updated") for r in results)
     lines.append(f"{len(results)} days considered, {written} written" + (" (dry run)" if dry_run else ""))
     return "\n".join(lines)
+
+
+def summary_written(day: date, agent: str, outcome: Outcome, written: DayResult | None) -> str:
+    how = "unchanged input, kept the stored summary" if outcome.skipped else f"{outcome.requests} request(s)"
+    return (f"{day.isoformat()}  {agent}: summary {how}; {written.action if written else ''} "
+            f"{written.path if written else ''}")
 
 
 def status(reply: Mapping[str, Any]) -> str:

@@ -2,8 +2,9 @@
 connection over a Unix socket in the state dir.
 
 The socket lives in `<state>/run/` (mode 0700) and is itself 0600, so only the owner can talk to the
-daemon. The server answers from values the engine has already published, so `status` never waits on
-ingestion. Requests: {"cmd": "status"}, {"cmd": "ping"}.
+daemon. The server answers `status` from values the engine has already published, so it never waits on
+ingestion. Requests: {"cmd": "status"}, {"cmd": "ping"}, and {"cmd": "compare", ...} (daemon/queries.py:
+answered by the engine, waited for at most a few seconds).
 
 Trust, both ways: a client believes only a socket in a state dir of its own (statefile.check_dir), owned by
 itself, whose peer (SO_PEERCRED, on Linux) runs as the same user. The server (socketserver's threading

@@ -282,6 +282,10 @@ class Engine:
                     self._debounce()
         self._events.clear()
 
+    def refresh(self, agents: set[str]) -> None:
+        """Read whatever grew in these agents' sources now (engine thread; a query wants current counts)."""
+        self._guard(lambda: self._ingest(agents, reconcile=True))
+
     def _debounce(self) -> None:
         """Move the flush deadline: `debounce_seconds` after this change, but no later than
         `max_delay_seconds` after the first change not yet written, so a steady stream still gets written."""

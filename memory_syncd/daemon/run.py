@@ -30,6 +30,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +39,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from memory_syncd.config import parse_clock
-from memory_syncd.daemon import control, nightly
+from memory_syncd.daemon import control, nightly, queries
 from memory_syncd.daemon.engine import Engine, Req, ReqKind
 from memory_syncd.daemon.process import InstanceLock, limit_malloc_arenas, notify, watchdog_usec
 from memory_syncd.daemon.status import Status, WatchMode
@@ -302,10 +304,29 @@ class Daemon:
                        summary="on" if self.nightly.send is not None else f"off: {self.nightly.off}",
                        last_summary=self.nightly.last)
 
+    def _on_engine(self, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run `fn` on the engine thread and wait for its reply, at most queries.ANSWER_SECONDS."""
+        reply: Future[dict[str, Any]] = Future()
+
+        def call() -> None:
+            try:
+                reply.set_result(fn())
+            except Exception as e:  # the client gets a refusal (and reads the transcripts itself)
+                log.exception("answering a query failed")
+                reply.set_result(queries.refusal(f"failed: {e}"))
+
+        self.engine.post(Req(ReqKind.CALL, fn=call))
+        try:
+            return reply.result(timeout=queries.ANSWER_SECONDS)
+        except FutureTimeout:
+            return queries.refusal("busy")
+
     def _handle(self, req: dict[str, Any]) -> dict[str, Any]:
         cmd = req.get("cmd")
         if cmd == "status":
             return self.status().to_json()
         if cmd == "ping":
             return {"ok": True}
+        if cmd == "compare":
+            return queries.answer(self.engine, req, self._on_engine)
         return {"ok": False, "error": f"unknown command {cmd!r}"}
