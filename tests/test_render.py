@@ -15,6 +15,7 @@ from fixtures_openclaw import BERLIN, assistant, dumps, header, message, ms, use
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from memory_syncd.content import facts
 from memory_syncd.content.assemble import DaySnapshot, build
 from memory_syncd.content.facts import is_identifier, statement
 from memory_syncd.content.render import render, title
@@ -341,3 +342,10 @@ def test_rendering_never_reads_the_clock(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr("memory_syncd.content.render.datetime", Later)
     assert render(snap, BUDGET) == first
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab .!?-\n\t\u00a0\u3000。！？x")), max_size=60))
+def test_sentences_cut_where_the_full_pattern_cuts(text: str) -> None:
+    """Text without CJK sentence ends takes a shorter pattern: it cuts exactly where the full one does."""
+    full = [s for s in (p.strip() for p in facts._SENTENCE.split(text)) if s]
+    assert facts.sentences(text) == full
