@@ -87,6 +87,7 @@ PYCACHE = OUT / "pycache"
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402  (bench/ is not a package)
+import targets  # noqa: E402
 
 ENV_KEYS_TO_DROP = ("OPENCLAW_CONFIG_PATH", "OPENCLAW_HOME", "MEMORY_SYNCD_CONFIG", "MEMORY_SYNCD_STATE_DIR",
                     "MEMORY_SYNCD_TIMEZONE", "PYTHONDONTWRITEBYTECODE", "NOTIFY_SOCKET", "WATCHDOG_USEC",
@@ -778,6 +779,7 @@ def run_history(label: str, src: Path, a: argparse.Namespace, rep: Report, big: 
                     (f"; over {n} starts VmRSS {min(rss):.0f}-{max(rss):.0f}, VmHWM {min(hwm):.0f}-{max(hwm):.0f} MiB"
                      if n > 1 else ""))
             rep.check("cold catch-up throughput", f"{rate:.0f} MB/s", ">= 20 MB/s (goal 6)", rate >= 20)
+            rep.check("cold catch-up time (start -> caught up)", f"{best:.1f} s", "reported", True)
             ready = [r.ready for r in cold if r.ready is not None]
             if ready:
                 rep.check("start -> READY=1", f"{statistics.median(ready):.2f} s", "<= 2 s (goal 10)",
@@ -826,6 +828,8 @@ def run_history(label: str, src: Path, a: argparse.Namespace, rep: Report, big: 
                       idle.wakeups_per_s <= 1)
             rep.check("VmRSS after samples + idle", f"{mem_idle['VmRSS'] / 1024:.0f} MiB", "<= 100 MB",
                       mem_idle["VmRSS"] / 1024 <= 100 / 1.048576)
+            rep.check("steady VmRSS (issue 14)", f"{mem_idle['VmRSS'] / 1024:.0f} MiB", "< 80 MiB",
+                      mem_idle["VmRSS"] / 1024 < 80)
         cold[-1].stopped = d.stop()
         if not big:
             rep.row("  graceful stop (SIGTERM)", secs(cold[-1].stopped))
@@ -849,8 +853,10 @@ def run_history(label: str, src: Path, a: argparse.Namespace, rep: Report, big: 
             rep.row("  warm restart: socket answers", times(warm, "socket"))
             rep.row("  memory after warm restart", fmt_mem(warm_mem[-1]))
             saved = [p for p in state.glob("*/*.json") if p.parent.name in ("checkpoint", "cache")]
-            rep.row("  checkpoint files", f"{sum(p.stat().st_size for p in saved) / 1e6:.1f} MB in "
+            size = sum(p.stat().st_size for p in saved) / 1e6
+            rep.row("  checkpoint files", f"{size:.1f} MB in "
                                           f"{sorted({p.parent.name + '/' for p in saved})} of the state dir")
+            rep.check("checkpoint + cache size", f"{size:.1f} MB", "reported", True)
         return lat
     finally:
         _stop_all()
@@ -891,6 +897,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hide-anthropic", action="store_true",
                    help="what-if: daemons cannot import the anthropic SDK (summaries are off without a key anyway)")
     p.add_argument("--keep", action="store_true", help="keep the working copies, state dirs and daemon logs")
+    p.add_argument("--label", default="", help="name its targets are recorded under (default: daemon, "
+                                               "daemon-quick with --quick); bench_all.py uses 'scale'")
     a = p.parse_args(argv)
     q = a.quick
     a.size_mb = a.size_mb if a.size_mb is not None else (20.0 if q else 500.0)
@@ -948,6 +956,8 @@ def main(argv: list[str] | None = None) -> None:
     saved = OUT / "bench_daemon-last.json"
     rep.data["table"] = {k.strip(): v for k, v in rep.rows if v}
     rep.data["targets"] = [{"figure": f, "value": v, "target": t, "met": m} for f, v, t, m in rep.checks]
+    targets.record(a.label or ("daemon-quick" if a.quick else "daemon"), rep.checks,
+                   note=f"{a.size_mb:g} MB, {a.days} days, {a.agents} agents")
     saved.write_text(json.dumps(rep.data, indent=1, default=str))
     log(f"results saved to {saved}")
 
