@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import base64
 from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
+from operator import lt
 from typing import Any, NamedTuple
 
 from memory_syncd.read.parse import DayClock, Header, Message, ModelSeen, Note, Record, Skip
@@ -35,9 +39,70 @@ ANSWER, CHANGE, TRIED, FAILED = "answer", "change", "tried", "failed"
 _PENDING_MAX = 64  # records waiting for their day's first message (a fallback run just before it)
 
 
+class KeySet(AbstractSet[int]):
+    """A set of message keys in 8 bytes each: a sorted array plus a few recent additions, merged in
+    now and then. A history of a million messages held as Python ints in sets took about 70 bytes a key;
+    this is what keeps the daemon's index small. Reads as a set (`len`, `in`, iteration, `set | keys`)."""
+
+    __slots__ = ("_base", "_new")
+    MERGE = 512  # recent additions kept in a set before they go into the array
+
+    def __init__(self, keys: Iterable[int] = ()) -> None:
+        self._base = array("q", sorted(set(keys)))
+        self._new: set[int] | None = None  # created on the first addition: most parts never get one
+
+    @classmethod
+    def of_sorted(cls, base: array[int]) -> KeySet:
+        ks = cls()
+        ks._base = base
+        return ks
+
+    def add(self, key: int) -> None:
+        if self._new is None:
+            self._new = set()
+        elif key in self._new:
+            return
+        if self._in_base(key):
+            return
+        self._new.add(key)
+        if len(self._new) >= self.MERGE:
+            self.compact()
+
+    def compact(self) -> None:
+        if self._new:
+            self._base = array("q", sorted([*self._base, *self._new]))
+        self._new = None
+
+    def sorted_array(self) -> array[int]:
+        self.compact()
+        return self._base
+
+    def _in_base(self, key: int) -> bool:
+        i = bisect_left(self._base, key)
+        return i < len(self._base) and self._base[i] == key
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, int) and ((self._new is not None and key in self._new) or self._in_base(key))
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._base
+        if self._new:
+            yield from self._new
+
+    def __len__(self) -> int:
+        return len(self._base) + (len(self._new) if self._new else 0)
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[int]) -> set[int]:  # type: ignore[override]
+        return set(it)  # `set | keys` and friends give plain sets
+
+    def __repr__(self) -> str:
+        return f"KeySet({sorted(self)!r})"
+
+
 @dataclass(slots=True)
 class DayPart:
-    keys: set[int] = field(default_factory=set)
+    keys: KeySet | set[int] = field(default_factory=KeySet)
     spans: dict[str, list[Span]] = field(default_factory=dict)  # session ("" for JSONL) -> ranges
     first_ms: int = 0
     last_ms: int = 0
@@ -53,16 +118,66 @@ class ModelObs(NamedTuple):
     kind: str = ANSWER
 
 
+class ModelLog:
+    """A source's model observations in columns (20 bytes each instead of a tuple of objects, about 110: a
+    busy history has one per answer). Appends and iterates `ModelObs` in order; equal strings are stored
+    once."""
+
+    __slots__ = ("_ids", "_kind", "_model", "_names", "_session", "_ts")
+
+    def __init__(self, obs: Iterable[ModelObs] = ()) -> None:
+        self._ts = array("q")
+        self._session = array("l")
+        self._model = array("l")
+        self._kind = array("l")
+        self._names: list[str] = []
+        self._ids: dict[str, int] = {}
+        for m in obs:
+            self.append(m)
+
+    def _id(self, name: str) -> int:
+        i = self._ids.get(name)
+        if i is None:
+            i = self._ids[name] = len(self._names)
+            self._names.append(name)
+        return i
+
+    def append(self, m: ModelObs) -> None:
+        self._ts.append(m.ts_ms)
+        self._session.append(self._id(m.session))
+        self._model.append(self._id(m.model))
+        self._kind.append(self._id(m.kind))
+
+    def __iter__(self) -> Iterator[ModelObs]:
+        names = self._names
+        for ts, s, m, k in zip(self._ts, self._session, self._model, self._kind, strict=True):
+            yield ModelObs(ts, names[s], names[m], names[k])
+
+    def __len__(self) -> int:
+        return len(self._ts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ModelLog | list) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ModelLog({list(self)!r})"
+
+
 @dataclass(slots=True)
 class SourceDays:
     """What one source holds, by local day. Mutable while the source is being read."""
 
     days: dict[date, DayPart] = field(default_factory=dict)
-    models: list[ModelObs] = field(default_factory=list)
+    models: ModelLog | list[ModelObs] = field(default_factory=ModelLog)
     skipped: Counter[str] = field(default_factory=Counter)
     session: str = ""
     # (day, session, start, end) of non-message records read before their day had a message here
     pending: list[tuple[date, str, int, int]] = field(default_factory=list)
+    # The part the last message went to: packed when messages move on to another day (transcripts run in
+    # time order, so a day's part is mostly complete by then), which keeps few keys as Python ints.
+    _open: DayPart | None = field(default=None, repr=False, compare=False)
 
     def feed(self, rec: Record | None, clock: DayClock, start: int, end: int, session: str = "") -> None:
         """Take one parsed record found at [start, end) of the source (for SQLite: seq, seq + 1)."""
@@ -75,6 +190,10 @@ class SourceDays:
                 part = self.days[day] = DayPart(first_ms=rec.ts_ms, last_ms=rec.ts_ms)
                 if self.pending:
                     self._settle(day, part)
+            if part is not self._open:
+                if self._open is not None and isinstance(self._open.keys, KeySet):
+                    self._open.keys.compact()
+                self._open = part
             part.keys.add(rec.key)
             part.first_ms = min(part.first_ms, rec.ts_ms)
             part.last_ms = max(part.last_ms, rec.ts_ms)
@@ -128,7 +247,7 @@ class SourceDays:
     @classmethod
     def from_json(cls, v: dict[str, Any]) -> SourceDays:
         s = cls(session=str(v.get("session", "")), skipped=Counter(v.get("skipped", {})))
-        s.models = list(map(ModelObs._make, v.get("models", [])))
+        s.models = ModelLog(map(ModelObs._make, v.get("models", [])))
         s.pending = [(date.fromisoformat(d), str(x), int(a), int(b)) for d, x, a, b in v.get("pending", [])]
         for d, p in v.get("days", {}).items():
             s.days[date.fromisoformat(d)] = DayPart(
@@ -158,14 +277,17 @@ def _add_span(spans: list[Span], start: int, end: int) -> None:
         spans.append((start, end))
 
 
-def _pack(keys: set[int]) -> str:
-    return base64.b64encode(array("q", sorted(keys)).tobytes()).decode()
+def _pack(keys: KeySet | set[int]) -> str:
+    packed = keys.sorted_array() if isinstance(keys, KeySet) else array("q", sorted(keys))
+    return base64.b64encode(packed.tobytes()).decode()
 
 
-def _unpack(text: str) -> set[int]:
+def _unpack(text: str) -> KeySet:
     a = array("q")
     a.frombytes(base64.b64decode(text))
-    return set(a)
+    if not all(map(lt, a, islice(a, 1, None))):  # not as _pack writes it (sorted, distinct)
+        return KeySet(a)
+    return KeySet.of_sorted(a)
 
 
 @dataclass(frozen=True, slots=True)

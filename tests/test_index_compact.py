@@ -1,0 +1,54 @@
+"""The index's compact containers behave exactly like the plain ones they replace: `KeySet` like a set of
+message keys, `ModelLog` like a list of model observations, through the cache too."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from memory_syncd.read.index import KeySet, ModelLog, ModelObs, SourceDays, _pack, _unpack
+
+KEYS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
+@given(st.lists(KEYS, max_size=2000), st.lists(KEYS, max_size=50), st.integers(min_value=1, max_value=700))
+def test_keyset_is_a_set(adds: list[int], probes: list[int], merge: int) -> None:
+    ks = KeySet()
+    plain: set[int] = set()
+    saved = KeySet.MERGE
+    KeySet.MERGE = merge  # small merge sizes exercise the packing often
+    try:
+        for k in adds:
+            ks.add(k)
+            plain.add(k)
+    finally:
+        KeySet.MERGE = saved
+    assert len(ks) == len(plain) and set(ks) == plain and ks == plain
+    assert all((p in ks) == (p in plain) for p in probes + adds[:50])
+    other = set(probes)
+    other |= ks  # what a day's union across sources does
+    assert other == plain | set(probes) and type(other) is set
+    assert _unpack(_pack(ks)) == plain
+    ks.compact()
+    assert set(ks) == plain and list(ks) == sorted(plain)
+
+
+def test_unpacking_tolerates_a_cache_not_written_in_order() -> None:
+    import base64
+    from array import array
+
+    raw = base64.b64encode(array("q", [5, 3, 3, 9]).tobytes()).decode()
+    assert _unpack(raw) == {3, 5, 9}
+
+
+OBS = st.builds(ModelObs, st.integers(min_value=0, max_value=2**53), st.sampled_from(["s1", "s2", ""]),
+                st.sampled_from(["openai/gpt-5.4", "anthropic/claude-sonnet-4-6", ""]),
+                st.sampled_from(["answer", "change", "tried", "failed", "some-future-kind"]))
+
+
+@given(st.lists(OBS, max_size=300))
+def test_modellog_is_a_list_of_observations(obs: list[ModelObs]) -> None:
+    log = ModelLog(obs)
+    assert list(log) == obs and len(log) == len(obs) and log == obs
+    s = SourceDays(models=log)
+    assert list(SourceDays.from_json(s.to_json()).models) == obs
