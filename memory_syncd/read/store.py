@@ -4,11 +4,7 @@ Owns every query we run against it. The store is OpenClaw's, live, usually in WA
 on network and VM file systems), so:
 - it is opened read-only (`mode=ro` URI, `query_only`) and never written;
 - every read is a short implicit transaction: nothing stays open between polls, so OpenClaw's WAL
-  checkpoints are never held back;
-- progress is kept per session as (last seq, row count, rewrite generation), never by rowid: OpenClaw
-  deletes sessions (rowids are reused) and runs incremental vacuum (rowids are renumbered). A session whose
-  last seq went down, whose row count changed below the last seq, or whose rewrite watermark moved is read
-  again whole; message keys make that idempotent.
+  checkpoints are never held back.
 
 Schema generations (`PRAGMA user_version`, table columns): the first SQLite releases have `event_json`
 only; 2026.9 (user_version 23) adds `event_zstd` + `event_utf8_bytes` (events of 1 KiB and more that
@@ -16,9 +12,8 @@ compress well are stored as a zstd frame with `event_json` NULL), `session_windo
 `session_transcript_archives` (deleted/reset sessions, one zstd JSONL blob each) and the active-branch table.
 Columns are looked up, not assumed, so a newer schema still reads with the columns we know.
 
-Rows are fetched in pages of PAGE rows whose payloads come along when they are stored in at most INLINE
-bytes (bigger ones are fetched one at a time), and a row over the line cap is skipped in SQL by its stored
-length, so one huge event never reaches memory.
+The live transcript rows (progress per session, paged reads, payload decoding) are `store_rows`' business;
+its names are re-exported here, so callers know one module.
 """
 
 from __future__ import annotations
@@ -29,49 +24,24 @@ import logging
 import os
 import sqlite3
 import stat
-import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
 from memory_syncd.errors import SourceError
 from memory_syncd.read.sessionmeta import SessionMeta
+from memory_syncd.read.store_rows import Row as Row
+from memory_syncd.read.store_rows import StoreCursor as StoreCursor
+from memory_syncd.read.store_rows import decompress as decompress
+from memory_syncd.read.store_rows import read_new as read_new
+from memory_syncd.read.store_rows import read_range as read_range
 
 log = logging.getLogger(__name__)
 
-PAGE = 500  # rows per page
-INLINE = 256 * 1024  # rows stored bigger than this are fetched one by one, not with their page
 KNOWN_VERSION = 23  # the newest `user_version` we have read (OpenClaw 2026.9.6)
 _warned: set[str] = set()
-_local = threading.local()
-
-
-@dataclass
-class StoreCursor:
-    """How far each session of the store has been read: session -> (last seq, rows, rewrite generation)."""
-
-    seqs: dict[str, tuple[int, int, str]] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, object]:
-        return {"seqs": {k: list(v) for k, v in self.seqs.items()}}
-
-    @classmethod
-    def from_json(cls, v: dict[str, object]) -> StoreCursor:
-        seqs = v.get("seqs", {})
-        if not isinstance(seqs, dict):
-            return cls()
-        return cls({str(k): (int(a[0]), int(a[1]), str(a[2])) for k, a in seqs.items()
-                    if isinstance(a, list) and len(a) == 3})
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    session: str
-    seq: int
-    event: bytes | None  # None: over the size cap (skipped in SQL) or an undecodable compressed frame
-    problem: str = ""  # why `event` is None: "too_long", "malformed" or "undecodable compressed row"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +73,7 @@ class Schema:
     version: int
     events: frozenset[str]
     tables: frozenset[str]
+    utf8: bool = True  # the text encoding is UTF-8 (as OpenClaw's are): text can be read as stored bytes
 
     @property
     def compressed(self) -> bool:
@@ -151,7 +122,8 @@ def schema(con: sqlite3.Connection, path: Path) -> Schema:
         _warned.add(str(path))
         log.warning("%s: SQLite schema version %d is newer than the newest known (%d); reading the columns "
                     "it shares with that version", path, version, KNOWN_VERSION)
-    return Schema(version, events, tables)
+    utf8 = str(con.execute("PRAGMA encoding").fetchone()[0]).upper() == "UTF-8"
+    return Schema(version, events, tables, utf8)
 
 
 def describe(path: Path) -> StoreInfo:
@@ -175,103 +147,6 @@ def describe(path: Path) -> StoreInfo:
     except sqlite3.Error as e:
         return StoreInfo(None, "", False, str(e))
     return StoreInfo(version, mode, "transcript_events" in tables, app_version=app)
-
-
-# --- live transcript rows ---
-
-
-def read_new(con: sqlite3.Connection, sc: Schema, cursor: StoreCursor, max_bytes: int) -> Iterator[Row]:
-    """Yield the rows not yet seen, session by session, advancing `cursor` as each session is finished."""
-    generations: dict[str, str] = {}
-    if "transcript_rewrite_watermarks" in sc.tables:
-        generations = {str(s): str(g) for s, g in
-                       con.execute("SELECT session_id, generation FROM transcript_rewrite_watermarks")}
-    stats = con.execute("SELECT session_id, max(seq), count(*) FROM transcript_events GROUP BY session_id").fetchall()
-    for session, max_seq, count in stats:
-        session = str(session)
-        gen = generations.get(session, "")
-        last, seen, old_gen = cursor.seqs.get(session, (-1, 0, ""))
-        if max_seq < last or gen != old_gen or (max_seq == last and count != seen):
-            last = -1  # rewritten, shortened or renumbered: read it again (message keys make that idempotent)
-        elif max_seq == last:
-            continue
-        yield from _rows(con, sc, session, last, None, max_bytes)
-        cursor.seqs[session] = (int(max_seq), int(count), gen)
-
-
-def read_range(con: sqlite3.Connection, sc: Schema, session: str, first: int, end: int,
-               max_bytes: int) -> Iterator[Row]:
-    """Rows of one session with first <= seq < end (for rendering one day)."""
-    yield from _rows(con, sc, session, first - 1, end, max_bytes)
-
-
-def _rows(con: sqlite3.Connection, sc: Schema, session: str, after: int, end: int | None,
-          max_bytes: int) -> Iterator[Row]:
-    size = ("coalesce(event_utf8_bytes, length(CAST(event_json AS BLOB)))" if "event_utf8_bytes" in sc.events
-            else "length(CAST(event_json AS BLOB))")
-    big = f"{size} > {int(max_bytes)}"
-    if sc.compressed:
-        stored = "coalesce(length(CAST(event_json AS BLOB)), 0) + coalesce(length(event_zstd), 0)"
-        columns = "event_json, event_zstd, event_utf8_bytes"
-    else:
-        stored = "coalesce(length(CAST(event_json AS BLOB)), 0)"
-        columns = "event_json, NULL, NULL"
-    # A page brings the payloads of ordinary rows along (one query); a row stored bigger than INLINE is
-    # fetched on its own, so a page never holds more than PAGE x INLINE bytes, and one over the line cap
-    # never leaves SQLite at all.
-    inline = f"NOT ({big}) AND {stored} <= {INLINE}"
-    bound = "AND seq < ?" if end is not None else ""
-    extra: tuple[int, ...] = (end,) if end is not None else ()
-    while True:
-        page = con.execute(
-            f"SELECT seq, {big}, CASE WHEN {inline} THEN 1 ELSE 0 END, "
-            + ", ".join(f"CASE WHEN {inline} THEN {c} END" for c in columns.split(", "))
-            + f" FROM transcript_events WHERE session_id = ? AND seq > ? {bound} ORDER BY seq LIMIT ?",
-            (session, after, *extra, PAGE)).fetchall()
-        for seq, too_long, here, text, zstd, utf8_bytes in page:
-            if not here and not too_long:
-                text, zstd, utf8_bytes = con.execute(
-                    f"SELECT {columns} FROM transcript_events WHERE session_id = ? AND seq = ?",
-                    (session, seq)).fetchone() or (None, None, None)
-            yield _row(session, int(seq), bool(too_long), text, zstd, utf8_bytes)
-        if len(page) < PAGE:
-            return
-        after = page[-1][0]
-
-
-def _row(session: str, seq: int, too_long: bool, text: object, zstd: object = None,
-         utf8_bytes: object = None) -> Row:
-    if too_long:
-        return Row(session, seq, None, "too_long")
-    if text is not None:
-        return Row(session, seq, _bytes(text))
-    if isinstance(zstd, bytes):
-        data = decompress(zstd, utf8_bytes if isinstance(utf8_bytes, int) else None)
-        return Row(session, seq, data, "" if data is not None else "undecodable compressed row")
-    return Row(session, seq, None, "malformed")  # a NULL payload
-
-
-def decompress(frame: bytes, size: int | None) -> bytes | None:
-    """One zstd frame, decoded to at most `size` bytes (the length OpenClaw recorded); None if broken."""
-    import zstandard
-
-    d = getattr(_local, "zstd", None)
-    if d is None:  # making a decompressor costs more than decoding a typical answer: one per thread
-        d = _local.zstd = zstandard.ZstdDecompressor()
-    try:
-        if size is not None and size >= 0:
-            out = d.decompress(frame, max_output_size=size)
-            return out if len(out) == size else None
-        with d.stream_reader(frame) as r:
-            return r.read()
-    except zstandard.ZstdError:
-        return None
-
-
-def _bytes(v: object) -> bytes:
-    if isinstance(v, bytes):
-        return v
-    return str(v).encode("utf-8", "surrogatepass")
 
 
 # --- branches ---
