@@ -178,10 +178,10 @@ class AgentIndex:
         rr = tail.ReadReport()
         summary = state.summary
         before = state.tail.offset
-        for line in tail.read_lines(f, state.tail, self.max_line, rr):
-            rec = parse_line(line.data) if not amplifies(line.data) else TOO_COMPLEX
-            summary.feed(rec, clock, line.start, line.start + len(line.data) + 1)
-            if isinstance(rec, Message):
+        for start, data in tail.read_lines(f, state.tail, self.max_line, rr):
+            rec = parse_line(data) if len(data) <= _BIG or not amplifies(data) else TOO_COMPLEX
+            summary.feed(rec, clock, start, start + len(data) + 1)
+            if type(rec) is Message:
                 report.changed_days.add(clock.day(rec.ts_ms))
         report.read_bytes += state.tail.offset - before
         if rr.too_long:
@@ -340,11 +340,13 @@ class AgentIndex:
 # in a multi-MiB tool result can trip it; such a line then costs one count, never memory.
 _MAX_CONTAINERS = 30_000
 TOO_COMPLEX = Skip(SkipReason.MALFORMED)
+_BIG = 1 << 20
+_NOT_OPENING = bytes(c for c in range(256) if c not in b"{[")  # deleted by `translate`: the brackets stay
 
 
 def amplifies(raw: bytes) -> bool:
     """Whether parsing `raw` could cost far more memory than its size (checked on big lines only)."""
-    return len(raw) > (1 << 20) and raw.count(b"{") + raw.count(b"[") > _MAX_CONTAINERS * (len(raw) >> 20)
+    return len(raw) > _BIG and len(raw.translate(None, _NOT_OPENING)) > _MAX_CONTAINERS * (len(raw) >> 20)
 
 
 def open_regular(path: Path | str) -> BinaryIO:

@@ -24,7 +24,10 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from memory_syncd import jsonio
+from memory_syncd.read import skim
 
 # Messages outside this window are treated as unusable timestamps (NaN, negative, year 99999, seconds-as-ms).
 MIN_TS_MS = 946_684_800_000  # 2000-01-01
@@ -97,23 +100,50 @@ Record = Header | Message | ModelSeen | Note | Skip
 def parse_line(raw: bytes) -> Record | None:
     """Given one complete line (without its newline), return what it holds, `Skip` if it is unusable,
     or None for records that matter to nobody here (labels, thinking-level changes, unknown types)."""
-    if not raw.strip():
-        return None
-    obj = _loads(raw)
-    if obj is _MALFORMED:
-        return Skip(SkipReason.MALFORMED)
+    if len(raw) >= skim.MIN_SIZE:
+        done, rec = _parse_skimmed(raw)
+        if done:
+            return rec
+    try:
+        obj = orjson.loads(raw)  # called directly: this runs once per line of every transcript
+    except orjson.JSONDecodeError:
+        if not raw or raw.isspace():
+            return None
+        ok, obj = jsonio.try_loads(raw)  # what orjson refuses, such as a lone surrogate escape
+        if not ok:
+            return Skip(SkipReason.MALFORMED)
     if not isinstance(obj, dict):
         return Skip(SkipReason.MALFORMED)
     return parse_record(obj, raw)
 
 
-_MALFORMED = object()
+# Every field whose text `parse_record` looks at (or whose text `message_key` hashes). A big line is parsed
+# as a skeleton with its long strings left out (`skim`); if one of these holds a left-out string, the line
+# is parsed whole instead. Keep this in step with `parse_record`.
+_TEXT_FIELDS = (("type",), ("id",), ("cwd",), ("provider",), ("modelId",), ("customType",), ("timestamp",),
+                ("data", "provider"), ("data", "modelId"), ("data", "runId"), ("data", "timestamp"),
+                ("message", "role"), ("message", "provider"), ("message", "model"), ("message", "stopReason"),
+                ("message", "timestamp"))
 
 
-def _loads(raw: bytes) -> Any:
-    """The decoded line, or `_MALFORMED` (see `jsonio` for the parsers)."""
-    ok, value = jsonio.try_loads(raw)
-    return value if ok else _MALFORMED
+def _parse_skimmed(raw: bytes) -> tuple[bool, Record | None]:
+    """(True, what `parse_line` returns for `raw`) from its skeleton, or (False, None) when the line has
+    to be parsed whole."""
+    skeleton = skim.skeleton(raw)
+    if skeleton is None:
+        return False, None
+    ok, obj = jsonio.try_loads(skeleton)
+    if not ok or not isinstance(obj, dict):
+        return False, None  # the line is not valid either; the whole parse says so in its own terms
+    for path in _TEXT_FIELDS:
+        value: Any = obj
+        for name in path:
+            value = value.get(name) if isinstance(value, dict) else None
+        if value == skim.MARK_TEXT:
+            return False, None
+    if obj.get("type") == "message" and raw.find(b'"message":') < 0:
+        return False, None  # `message_key` would hash the content's text
+    return True, parse_record(obj, raw)
 
 
 def parse_record(obj: dict[str, Any], raw: bytes) -> Record | None:
@@ -179,24 +209,27 @@ def message_key(raw: bytes, msg: dict[str, Any]) -> int:
     the first `"message":` key to the end of the line identify it. If that key is not found (an unusual
     writer), the role, timestamp and a canonical dump of the content stand in."""
     at = raw.find(b'"message":')
-    body: bytes | memoryview
     if at < 0:
         body = json.dumps([msg.get("role"), msg.get("timestamp"), msg.get("content")], sort_keys=True,
                           default=str).encode()
+        return _key(body, 0, len(body))
+    end = len(raw)
+    while end > at and raw[end - 1] in b" \t\r\n":
+        end -= 1
+    return _key(raw, at, end)
+
+
+def _key(data: bytes, start: int, end: int) -> int:
+    if end - start <= 2 * _KEY_SPAN:
+        digest = hashlib.sha256(data[start:end]).digest()  # hardware-accelerated; faster than blake2b here
     else:
-        # A view, not a copy: `raw` can be a 25 MB line, and only its two ends are hashed.
-        end = len(raw)
-        while end > at and raw[end - 1] in b" \t\r\n":
-            end -= 1
-        body = memoryview(raw)[at:end]
-    h = hashlib.sha256()  # hardware-accelerated on current CPUs; faster than blake2b here
-    if len(body) > 2 * _KEY_SPAN:
-        h.update(body[:_KEY_SPAN])
-        h.update(body[-_KEY_SPAN:])
-        h.update(len(body).to_bytes(8, "little"))
-    else:
-        h.update(body)
-    return int.from_bytes(h.digest()[:8], "little") >> 1  # fits a signed 64-bit slot in SQLite or arrays
+        # Views, not copies: `data` can be a 25 MB line, and only its two ends are hashed.
+        view = memoryview(data)
+        h = hashlib.sha256(view[start:start + _KEY_SPAN])
+        h.update(view[end - _KEY_SPAN:end])
+        h.update((end - start).to_bytes(8, "little"))
+        digest = h.digest()
+    return int.from_bytes(digest[:8], "little") >> 1  # fits a signed 64-bit slot in SQLite or arrays
 
 
 def _model_name(provider: object, model: object) -> str | None:
@@ -219,6 +252,8 @@ def model_label(provider: str, model: str) -> str:
 
 def epoch_ms(value: object) -> int | None:
     """Epoch milliseconds if `value` is a plausible one, else None (bools, NaN, negatives, far future)."""
+    if type(value) is int:  # the usual case, first: this runs for every message
+        return value if MIN_TS_MS <= value < MAX_TS_MS else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if isinstance(value, float) and not math.isfinite(value):
