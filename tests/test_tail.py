@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from fixtures_openclaw import append, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -205,3 +207,40 @@ def test_read_lines_split_anywhere_yields_exactly_the_complete_lines(
     assert report.too_long == sum(len(ln) > max_line for ln in complete) + (len(rest) > max_line)
     if len(rest) <= max_line:
         assert state.offset == len(data) - len(rest) and not state.skipping
+
+
+class _Stream(io.BytesIO):
+    """A stream that cannot seek back (as a zstd reader): long lines are held as chunks and joined."""
+
+    def seekable(self) -> bool:
+        return False
+
+
+class _ShrinksOnReread(io.BytesIO):
+    """A file truncated just as a long line is read again: the moment between finding its newline and
+    reading it in one piece."""
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        if pos < self.tell() and pos > 0:
+            self.truncate(pos + 3)
+        return super().seek(pos, whence)
+
+
+@pytest.mark.parametrize("kind", [io.BytesIO, _Stream])
+def test_long_lines_from_files_and_streams(kind: type[io.BytesIO]) -> None:
+    data = b"a\n" + b"x" * 50 + b"\n" + b"y" * 7 + b"\nz" * 3 + b"\n" + b"w" * 200 + b"\n" + b"part"
+    state = TailState()
+    with chunk_size(8):
+        lines = list(tail.read_lines(kind(data), state, 100, report := ReadReport()))
+    assert [ln.data for ln in lines] == [b"a", b"x" * 50, b"y" * 7, b"z", b"z", b"z"]
+    assert [ln.start for ln in lines] == [0, 2, 53, 61, 63, 65]
+    assert report.too_long == 1 and state.offset == len(data) - 4
+
+
+def test_a_long_line_gone_when_read_again_is_left_for_the_next_check() -> None:
+    data = b"a\n" + b"x" * 50 + b"\nb\n"
+    state = TailState()
+    with chunk_size(8):
+        lines = [ln.data for ln in tail.read_lines(_ShrinksOnReread(data), state, 100, ReadReport())]
+    assert lines == [b"a"]
+    assert state.offset == 2  # the long line starts here: read again once `check` has seen the change

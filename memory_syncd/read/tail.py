@@ -19,7 +19,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 FINGERPRINT_BYTES = 1024
 _CHUNK = 1 << 20
@@ -68,8 +68,9 @@ class TailState:
     skipping: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
+    """One complete line (without its newline) and its offset (a tuple: one is made for every line)."""
+
     start: int
     data: bytes
 
@@ -105,11 +106,13 @@ def _at_line_start(f: BinaryIO, state: TailState) -> bool:
 def read_lines(f: BinaryIO, state: TailState, max_line: int, report: ReadReport) -> Iterator[Line]:
     """Yield the complete lines after `state.offset`, advancing `state` as each is consumed.
 
-    Stopping the iteration early is safe: the state then points just past the last line yielded. An
-    unterminated line is held as a list of chunks and joined once, so a long line costs linear time."""
+    Stopping the iteration early is safe: the state then points just past the last line yielded. A line
+    longer than a chunk is read again in one piece once its newline is found (a seekable file), so it is
+    held once, not as chunks plus their join; from a stream it is held as chunks and joined once."""
     f.seek(state.offset)
-    parts: list[bytes] = []  # pieces of a line not yet terminated
-    held = 0  # their total length
+    keep = not f.seekable()
+    parts: list[bytes] = []  # pieces of a line not yet terminated (from a stream only)
+    held = 0  # their total length (for a seekable file, the length seen so far)
     base = state.offset  # file offset of chunk[0]
     while True:
         chunk = f.read(_CHUNK)
@@ -118,22 +121,33 @@ def read_lines(f: BinaryIO, state: TailState, max_line: int, report: ReadReport)
         start = 0
         while (nl := chunk.find(b"\n", start)) >= 0:
             length = held + nl - start
-            if state.skipping:
+            if not held and not state.skipping and length <= max_line:  # a line within this chunk
+                state.offset = base + nl + 1
+                yield Line(base + start, chunk[start:nl])
+            elif state.skipping:
                 state.skipping = False
             elif length > max_line:
                 report.too_long += 1
             else:
-                data = b"".join((*parts, chunk[start:nl])) if parts else chunk[start:nl]
                 line_start = base + start - held
+                if keep:
+                    data = b"".join((*parts, chunk[start:nl]))
+                else:
+                    got = _read_again(f, line_start, length, base + len(chunk))
+                    if got is None:
+                        return  # the file changed under us: the next `check` sees how
+                    data = got
                 parts, held = [], 0  # drop the pieces before yielding: a long line is not held twice
                 state.offset = base + nl + 1
                 yield Line(line_start, data)
-            parts, held = [], 0
+            if held:
+                parts, held = [], 0
             start = nl + 1
             state.offset = base + start
         if start < len(chunk):
             if not state.skipping:
-                parts.append(chunk[start:] if start else chunk)
+                if keep:
+                    parts.append(chunk[start:] if start else chunk)
                 held += len(chunk) - start
                 if held > max_line:
                     # Drop what we hold of an over-long line; the rest is skipped up to its newline.
@@ -143,3 +157,12 @@ def read_lines(f: BinaryIO, state: TailState, max_line: int, report: ReadReport)
             if state.skipping:
                 state.offset = base + len(chunk)
         base += len(chunk)
+
+
+def _read_again(f: BinaryIO, start: int, length: int, resume: int) -> bytes | None:
+    """The `length` bytes at `start`, which were seen to hold no newline, then back to `resume`; None if
+    they are not there any more or hold a newline now (the file was truncated or rewritten)."""
+    f.seek(start)
+    data = f.read(length)
+    f.seek(resume)
+    return data if len(data) == length and b"\n" not in data else None
