@@ -102,7 +102,7 @@ class Engine:
         # Agents a scan found unannounced bytes for, and when. Their event may just be late (written a
         # moment before the scan): only if none comes within EVENT_GRACE was it really missed.
         self._suspects: dict[str, float] = {}
-        self._unsaved = False
+        self._unsaved: set[str] = set()  # agents whose index moved since their last checkpoint
         self._last_checkpoint = 0.0
         # Deadlines, in monotonic time (None: none pending).
         self._dirty_since: float | None = None  # the first change not yet written
@@ -270,7 +270,7 @@ class Engine:
                 self.note_error(err)
             if not report.read_bytes and not report.changed_days:
                 continue
-            self._unsaved = True
+            self._unsaved.add(idx.agent.id)
             if reconcile and idx.agent.id not in self._events and report.read_bytes:
                 self._suspects.setdefault(idx.agent.id, time.monotonic())
                 log.debug("scan found %d unannounced bytes for agent %s", report.read_bytes, idx.agent.id)
@@ -340,11 +340,13 @@ class Engine:
         if not (self._unsaved or force):
             return
         for idx in self.indexes.values():
+            if not force and idx.agent.id not in self._unsaved:
+                continue  # a big history has several agents; one of them is usually the busy one
             path = cache.cache_path(self.target.state_dir, idx.agent, "checkpoint")
             problem = cache.save(idx, path)
             if problem:
                 self.note_error(f"cannot write checkpoint {path}: {problem}")
-        self._unsaved = False
+        self._unsaved.clear()
         self._last_checkpoint = time.monotonic()
 
     def set_target(self, target: Target) -> None:
