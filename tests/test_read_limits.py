@@ -18,11 +18,12 @@ from fixtures_openclaw import (
     ms,
     refresh,
     run_module,
+    tool_result,
     user,
     write,
 )
 
-from memory_syncd.read.ingest import amplifies
+from memory_syncd.read.skim import amplifies
 
 DAY = ms("2026-04-13T09:00:00+02:00")
 
@@ -62,6 +63,19 @@ def test_store_row_over_the_cap_is_not_fetched(tmp_path: Path) -> None:
     assert counts(idx) == {"2026-04-13": 1}
     assert idx.skipped() == {"too_long": 1}
     assert report.read_bytes == len(dumps(user(DAY, "q")))  # the big row's bytes never came out of SQLite
+
+
+def test_a_day_with_a_big_line_reads_back_the_same_lines(tmp_path: Path) -> None:
+    # a range over 1 MiB is read back a line at a time (its big line held once), a small one in one read
+    recs = [user(DAY, "q"), assistant(DAY + 1, "a"), tool_result(DAY + 2, "x\u00e9\"" * 500_000),
+            assistant(DAY + 3, "done")]
+    data = jsonl(recs) + b"\n" + jsonl([user(DAY + 4, "again")])  # and an empty line before the last
+    write(tmp_path / "sessions" / "s.jsonl", data)
+    idx = index(tmp_path / "sessions")
+    refresh(idx)
+    assert counts(idx) == {"2026-04-13": 5}
+    [day] = idx.days()
+    assert [raw for _, raw in idx.day_lines(day)] == [ln for ln in data.split(b"\n") if ln]
 
 
 # --- things that are not regular files where transcripts, sessions.json or the store should be ---

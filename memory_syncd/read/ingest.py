@@ -37,6 +37,7 @@ from memory_syncd.read import sessionmeta, store, tail
 from memory_syncd.read.index import Day, DayPart, SourceDays, days_of
 from memory_syncd.read.parse import DayClock, Message, Skip, SkipReason, parse_line
 from memory_syncd.read.sessionmeta import SessionMeta
+from memory_syncd.read.skim import BIG, amplifies
 from memory_syncd.read.sources import Agent, Kind, list_sessions
 from memory_syncd.read.tail import Identity, TailState
 
@@ -179,7 +180,7 @@ class AgentIndex:
         summary = state.summary
         before = state.tail.offset
         for start, data in tail.read_lines(f, state.tail, self.max_line, rr):
-            rec = parse_line(data) if len(data) <= _BIG or not amplifies(data) else TOO_COMPLEX
+            rec = parse_line(data) if len(data) <= BIG or not amplifies(data) else TOO_COMPLEX
             summary.feed(rec, clock, start, start + len(data) + 1)
             if type(rec) is Message:
                 report.changed_days.add(clock.day(rec.ts_ms))
@@ -286,7 +287,7 @@ class AgentIndex:
                             if not amplifies(raw))
                 continue
             try:
-                yield from ((s, raw) for s, raw in _file_ranges(state, part) if not amplifies(raw))
+                yield from ((s, raw) for s, raw in _file_ranges(state, part, self.max_line) if not amplifies(raw))
             except OSError as e:
                 log.warning("cannot re-read %s: %s", state.path, e)
 
@@ -334,19 +335,7 @@ class AgentIndex:
         return True
 
 
-# A line made of millions of tiny containers (`[{},{},…]`) parses into objects twenty times its size. Past
-# this many `{`/`[` per MiB a big line is not parsed (counted as malformed): that keeps a line at the cap
-# under about twice its size in objects. Brackets inside strings count too, so dense JSON or code quoted
-# in a multi-MiB tool result can trip it; such a line then costs one count, never memory.
-_MAX_CONTAINERS = 30_000
-TOO_COMPLEX = Skip(SkipReason.MALFORMED)
-_BIG = 1 << 20
-_NOT_OPENING = bytes(c for c in range(256) if c not in b"{[")  # deleted by `translate`: the brackets stay
-
-
-def amplifies(raw: bytes) -> bool:
-    """Whether parsing `raw` could cost far more memory than its size (checked on big lines only)."""
-    return len(raw) > _BIG and len(raw.translate(None, _NOT_OPENING)) > _MAX_CONTAINERS * (len(raw) >> 20)
+TOO_COMPLEX = Skip(SkipReason.MALFORMED)  # what a line that `amplifies` counts as
 
 
 def open_regular(path: Path | str) -> BinaryIO:
@@ -371,7 +360,7 @@ def _fresh(name: str) -> SourceDays:
     return SourceDays(session=session_of(name))
 
 
-def _file_ranges(state: SourceState, part: DayPart) -> Iterator[tuple[str, bytes]]:
+def _file_ranges(state: SourceState, part: DayPart, max_line: int) -> Iterator[tuple[str, bytes]]:
     """The day's lines of a JSONL file, a zst archive file, or an archive row of the store."""
     session = state.summary.session
     if state.kind in ("zst", "archive"):
@@ -397,7 +386,14 @@ def _file_ranges(state: SourceState, part: DayPart) -> Iterator[tuple[str, bytes
                     pos = b
         return
     with open_regular(state.path) as f:
-        for spans in part.spans.values():
-            for a, b in spans:
+        for a, b in (span for spans in part.spans.values() for span in spans):
+            if b - a <= BIG:
                 f.seek(a)
                 yield from ((session, ln) for ln in f.read(b - a).split(b"\n") if ln)
+                continue
+            # A range holding a big line is read a line at a time, so that line is held once (not twice)
+            for start, ln in tail.read_lines(f, TailState(offset=a), max_line, tail.ReadReport()):
+                if start >= b:
+                    break
+                if ln:
+                    yield session, ln

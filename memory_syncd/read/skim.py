@@ -1,9 +1,15 @@
-"""A big transcript line with its long strings left out: what it takes to parse one without building them.
+"""Big transcript lines: which are not parsed at all (`amplifies`), and how the others are parsed without
+building their long strings (`skeleton`).
 
-Owns `skeleton()`. A 25 MB tool result is almost all one or two JSON strings (an exec log, a base64
-image) that nothing on the read side looks at, yet a plain parse builds each as a Python str: up to four
-times the line's size when the text holds one emoji. The skeleton is the line with the body of every long
-string replaced by `MARK`; it is a few kB, and parsing it gives the line's structure and short fields.
+A line made of millions of tiny containers (`[{},{},…]`) parses into objects twenty times its size. Past
+`_MAX_CONTAINERS` `{`/`[` per MiB a big line is not parsed (counted as malformed): that keeps a line at the
+cap under about twice its size in objects. Brackets inside strings count too, so dense JSON or code quoted
+in a multi-MiB tool result can trip it; such a line then costs one count, never memory.
+
+A 25 MB tool result is almost all one or two JSON strings (an exec log, a base64 image) that nothing on
+the read side looks at, yet a plain parse builds each as a Python str: up to four times the line's size
+when the text holds one emoji. The skeleton is the line with the body of every long string replaced by
+`MARK`; it is a few kB, and parsing it gives the line's structure and short fields.
 
 Invariants (what makes the skeleton's parse stand for the line's):
 - Every left-out body is checked, in pieces, to be a complete, valid JSON string body: valid UTF-8, only
@@ -21,7 +27,8 @@ import re
 
 import orjson
 
-MIN_SIZE = 1 << 20  # lines shorter than this are parsed whole (orjson is fast enough, and memory is no issue)
+BIG = 1 << 20  # lines up to this size are always parsed, and parsed whole
+MIN_SIZE = BIG  # lines shorter than this are parsed whole (orjson is fast enough, and memory is no issue)
 MARK = b"\\u0000skim"  # what a long string's body becomes: a string no writer puts in a field we read
 MARK_TEXT = "\x00skim"
 
@@ -38,6 +45,14 @@ _PIECE = 128 * 1024  # a long body is checked this much at a time
 # it would split a character.
 _UNSAFE_BEFORE = frozenset(b"\\0123456789abcdefABCDEFu")
 _QUOTE = 0x22
+_MAX_CONTAINERS = 30_000
+_NOT_OPENING = bytes(c for c in range(256) if c not in b"{[")  # deleted by `translate`: the brackets stay
+
+
+def amplifies(raw: bytes) -> bool:
+    """Whether parsing `raw` could cost far more memory than its size (checked on big lines only)."""
+    # One pass keeping only the brackets: faster than counting each kind, and it runs over every big line
+    return len(raw) > BIG and len(raw.translate(None, _NOT_OPENING)) > _MAX_CONTAINERS * (len(raw) >> 20)
 
 
 def skeleton(raw: bytes) -> bytes | None:
