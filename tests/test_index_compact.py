@@ -3,6 +3,7 @@ message keys, `ModelLog` like a list of model observations, through the cache to
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -52,3 +53,17 @@ def test_modellog_is_a_list_of_observations(obs: list[ModelObs]) -> None:
     assert list(log) == obs and len(log) == len(obs) and log == obs
     s = SourceDays(models=log)
     assert list(SourceDays.from_json(s.to_json()).models) == obs
+
+
+def test_models_saved_as_columns_and_read_from_either_form() -> None:
+    obs = [ModelObs(5, "s1", "openai/gpt-5.4", "answer"), ModelObs(9, "s1", "anthropic/claude-opus-4-6", "tried")]
+    saved = SourceDays(models=ModelLog(obs)).to_json()["models"]
+    assert isinstance(saved, dict) and saved["names"] == ["s1", "openai/gpt-5.4", "answer",
+                                                          "anthropic/claude-opus-4-6", "tried"]
+    assert list(ModelLog.from_json(saved)) == obs
+    assert list(ModelLog.from_json([list(o) for o in obs])) == obs  # a cache from before the columns
+    broken = dict(saved, session=saved["model"][:4])
+    with pytest.raises(ValueError):
+        ModelLog.from_json(broken)
+    with pytest.raises(ValueError):
+        ModelLog.from_json(dict(saved, names=["s1"]))

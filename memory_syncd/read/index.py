@@ -127,9 +127,9 @@ class ModelLog:
 
     def __init__(self, obs: Iterable[ModelObs] = ()) -> None:
         self._ts = array("q")
-        self._session = array("l")
-        self._model = array("l")
-        self._kind = array("l")
+        self._session = array("i")
+        self._model = array("i")
+        self._kind = array("i")
         self._names: list[str] = []
         self._ids: dict[str, int] = {}
         for m in obs:
@@ -155,6 +155,27 @@ class ModelLog:
 
     def __len__(self) -> int:
         return len(self._ts)
+
+    def to_json(self) -> dict[str, Any]:
+        """Columns as base64 arrays and the strings once: a tenth of a list per observation, and loading
+        it builds no object per observation."""
+        return {"names": self._names, **{k: base64.b64encode(getattr(self, f"_{k}").tobytes()).decode()
+                                         for k in ("ts", "session", "model", "kind")}}
+
+    @classmethod
+    def from_json(cls, v: Any) -> ModelLog:
+        """What `to_json` wrote, or the older list of `[ts, session, model, kind]`; ValueError if damaged."""
+        if isinstance(v, list):
+            return cls(map(ModelObs._make, v))
+        log = cls()
+        log._names = [str(n) for n in v["names"]]
+        log._ids = {n: i for i, n in enumerate(log._names)}
+        for k in ("ts", "session", "model", "kind"):
+            getattr(log, f"_{k}").frombytes(base64.b64decode(v[k]))
+        for col in (log._session, log._model, log._kind):
+            if len(col) != len(log._ts) or (col and (min(col) < 0 or max(col) >= len(log._names))):
+                raise ValueError("damaged model columns")
+        return log
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ModelLog | list) and list(self) == list(other)
@@ -231,7 +252,8 @@ class SourceDays:
         return {
             "session": self.session,
             "skipped": dict(self.skipped),
-            "models": [[m.ts_ms, m.session, m.model, m.kind] for m in self.models],
+            "models": (self.models.to_json() if isinstance(self.models, ModelLog)
+                       else [[m.ts_ms, m.session, m.model, m.kind] for m in self.models]),
             "pending": [[d.isoformat(), s, a, b] for d, s, a, b in self.pending],
             "days": {
                 d.isoformat(): {
@@ -247,7 +269,7 @@ class SourceDays:
     @classmethod
     def from_json(cls, v: dict[str, Any]) -> SourceDays:
         s = cls(session=str(v.get("session", "")), skipped=Counter(v.get("skipped", {})))
-        s.models = ModelLog(map(ModelObs._make, v.get("models", [])))
+        s.models = ModelLog.from_json(v.get("models", []))
         s.pending = [(date.fromisoformat(d), str(x), int(a), int(b)) for d, x, a, b in v.get("pending", [])]
         for d, p in v.get("days", {}).items():
             s.days[date.fromisoformat(d)] = DayPart(
