@@ -91,6 +91,7 @@ class Engine:
         self.errors = 0
         self.last_error: str | None = None
         self.missed_events = 0
+        self.scan_seconds = 0.0  # CPU time of the last full stat scan (the daemon spaces them by it)
         self.bytes_read = 0  # since start: 0 after a restart over unchanged files means nothing was re-read
         self.resets = 0  # files found truncated, replaced or rewritten (re-read from byte 0)
         self.last_write: float | None = None
@@ -189,7 +190,9 @@ class Engine:
         for agent in changed:
             self._suspects.pop(agent, None)
         if any(r.kind is ReqKind.RESCAN for r in batch):
+            started = time.thread_time()
             self._guard(lambda: self._ingest(None, reconcile=True))
+            self.scan_seconds = time.thread_time() - started
         elif NEW_AGENTS in changed:  # something appeared in a state dir's agents/: look for new agents now
             self._guard(lambda: self._ingest(None, reconcile=False))
         elif changed:

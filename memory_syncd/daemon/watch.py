@@ -21,13 +21,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    EventsLostEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from memory_syncd.daemon.status import WatchMode
 from memory_syncd.read.sources import Kind, classify
 
 log = logging.getLogger(__name__)
+
+# What changes data. Not opens and closes without writing: the daemon's own reads (listing a dir, reading
+# sessions.json, rendering a day) would otherwise wake every watchdog thread, several times per scan.
+EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent, FileClosedEvent,
+    DirCreatedEvent, DirModifiedEvent, DirDeletedEvent, DirMovedEvent, EventsLostEvent]
 
 
 @dataclass(frozen=True)
@@ -197,7 +216,7 @@ def _discard(obs: object | None) -> None:
 def _schedule(observer: Any, handler: FileSystemEventHandler, path: Path) -> bool:
     """Watch `path`; False if it vanished since it was looked at (its absence shows in the next check)."""
     try:
-        observer.schedule(handler, str(path), recursive=False)
+        observer.schedule(handler, str(path), recursive=False, event_filter=EVENTS)
     except (FileNotFoundError, NotADirectoryError):
         return False
     return True
