@@ -91,6 +91,7 @@ class Engine:
         self.errors = 0
         self.last_error: str | None = None
         self.missed_events = 0
+        self._skipped: dict[str, Counter[str]] = {}  # per agent, as of its last refresh
         self.scan_seconds = 0.0  # CPU time of the last full stat scan (the daemon spaces them by it)
         self.bytes_read = 0  # since start: 0 after a restart over unchanged files means nothing was re-read
         self.resets = 0  # files found truncated, replaced or rewritten (re-read from byte 0)
@@ -265,6 +266,7 @@ class Engine:
             if only is not None and idx.agent.id not in only:
                 continue
             report = idx.refresh(self.clock)
+            self._skipped[idx.agent.id] = idx.skipped()  # it only changes when the agent is read
             if report.read_bytes > BIG_READ:
                 release_memory()
             self.bytes_read += report.read_bytes
@@ -374,7 +376,7 @@ class Engine:
         skipped: Counter[str] = Counter()
         for idx in self.indexes.values():
             files += len(idx.sources)
-            skipped.update(idx.skipped())
+            skipped.update(self._skipped.get(idx.agent.id) or idx.skipped())
             msgs += idx.day_count(self.today)
         now = time.time()
         flush = {} if self._flush_at is None else {"flush": _local(now + self._flush_at - time.monotonic())}

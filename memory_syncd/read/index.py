@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
+from itertools import chain, islice
 from operator import lt
 from typing import Any, NamedTuple
 
@@ -85,9 +85,7 @@ class KeySet(AbstractSet[int]):
         return isinstance(key, int) and ((self._new is not None and key in self._new) or self._in_base(key))
 
     def __iter__(self) -> Iterator[int]:
-        yield from self._base
-        if self._new:
-            yield from self._new
+        return chain(self._base, self._new) if self._new else iter(self._base)  # C iterators: no generator
 
     def __len__(self) -> int:
         return len(self._base) + (len(self._new) if self._new else 0)
@@ -155,6 +153,11 @@ class ModelLog:
 
     def __len__(self) -> int:
         return len(self._ts)
+
+    def mentions(self, names: AbstractSet[str]) -> bool:
+        """Whether any of `names` occurs here (as a session, a model or a kind): a cheap test that lets a
+        day's writer skip the observations of sources that cannot hold its sessions."""
+        return not self._ids.keys().isdisjoint(names)
 
     def to_json(self) -> dict[str, Any]:
         """Columns as base64 arrays and the strings once: a tenth of a list per observation, and loading
@@ -324,14 +327,16 @@ class Day:
 
 def days_of(summaries: Iterable[SourceDays]) -> dict[date, Day]:
     """Add sources up by day, counting each message key once."""
-    keys: dict[date, set[int]] = {}
-    span: dict[date, tuple[int, int]] = {}
+    parts: dict[date, list[DayPart]] = {}
     for s in summaries:
         for d, part in s.days.items():
-            keys.setdefault(d, set()).update(part.keys)
-            lo, hi = span.get(d, (part.first_ms, part.last_ms))
-            span[d] = (min(lo, part.first_ms), max(hi, part.last_ms))
-    return {d: Day(d, len(k), *span[d]) for d, k in sorted(keys.items())}
+            parts.setdefault(d, []).append(part)
+    out = {}
+    for d, ps in sorted(parts.items()):
+        # Most days of a long history lie in one source: its keys are distinct already, no union needed.
+        n = len(ps[0].keys) if len(ps) == 1 else len(set().union(*(p.keys for p in ps)))
+        out[d] = Day(d, n, min(p.first_ms for p in ps), max(p.last_ms for p in ps))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

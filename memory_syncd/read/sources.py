@@ -10,6 +10,7 @@ archives (optionally `.zst`); SQLite era: `<state>/agents/<id>/agent/openclaw-ag
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -105,8 +106,15 @@ def list_sessions(sessions_dir: Path) -> Listing:
             if kind is Kind.ZST and not zstd_available():
                 out.skipped["zst archive (install zstandard to read)"] += 1
                 continue
-            out.files.append((Path(entry.path), kind))
+            out.files.append((_path(entry.path), kind))
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _path(text: str) -> Path:
+    """The same Path for the same name: a daemon lists thousands of transcripts on every scan, and building
+    a Path costs more than the stat that follows."""
+    return Path(text)
 
 
 def zstd_available() -> bool:
