@@ -46,6 +46,7 @@ sys.path.insert(0, str(HERE))
 
 import bench_compare  # noqa: E402  (bench/ is not a package)
 import corpus  # noqa: E402
+import targets  # noqa: E402
 
 from memory_syncd import (  # noqa: E402
     backfill,
@@ -281,6 +282,12 @@ def main(argv: list[str] | None = None) -> None:
     width = max(len(k) for k, _ in rows) + 2
     for k, v in rows:
         print(f"{k:<{width}}{v}")
+    cold, warm = m["seed"][0] / m["cold"][0], m["seed"][0] / m["warm"][0]
+    same = any(n.startswith("identical") or " identical" in n for n in m["notes"])
+    targets.record("backfill", [
+        ("backfill --all, seed's rescan / ours, cold", f"{cold:.1f}x", ">= 30x, same bytes", cold >= 30 and same),
+        ("  the same, warm (index cached)", f"{warm:.1f}x", ">= 30x, same bytes", warm >= 30 and same),
+    ], note=f"{mb:.0f} MB, {a.days} days, {a.agents} agents; " + "; ".join(m["notes"]))
     saved = OUT / "bench_backfill-last.json"
     saved.write_text(json.dumps({k.strip(): v for k, v in rows if v}, indent=1))
     print(f"(table saved to {saved})", file=sys.stderr)

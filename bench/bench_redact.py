@@ -32,6 +32,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # the corpus generator lives with the t
 
 from redact_corpus import transcript_records  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+import targets  # noqa: E402
+
 from memory_syncd.redact import redact, redact_report  # noqa: E402
 
 TARGET = 50.0  # MB/s on one core, whole text, per line and per field alike
@@ -103,6 +106,11 @@ def generated(args: argparse.Namespace) -> None:
 
     out, counts = redact_report(text)
     leaked = sum(1 for r in records for s in r.secrets if s in out)
+    rates = {"whole text": len(text) / whole / 1e6, "per line": len(text) / per_line / 1e6,
+             "per field": field_chars / per_field / 1e6}
+    targets.record("redact", [(f"redaction, one core, {k}", f"{v:.1f} MB/s", f">= {args.target:g} MB/s",
+                               v >= args.target and not leaked) for k, v in rates.items()],
+                   note=f"{len(text) / 1e6:.1f} MB generated; planted secrets left: {leaked}")
     print(f"redacted {sum(counts.values())} secrets; planted secrets left: {leaked}")
     for kind, n in Counter(counts).most_common(12):
         print(f"  {kind:28} {n}")

@@ -44,6 +44,7 @@ OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402  (bench/ is not a package)
+import targets  # noqa: E402
 
 from memory_syncd import config, report  # noqa: E402
 from memory_syncd.read.sources import Kind, list_sessions  # noqa: E402
@@ -241,6 +242,12 @@ def main() -> None:
     print(f"cold compare, SQLite: {s:.3f} s (median {statistics.median(s_times):.3f}), CPU {min(s_cpu):.3f} s")
     print(f"SQLite / JSONL: {s / j:.2f}x wall, {min(s_cpu) / min(j_cpu):.2f}x CPU (target <= 1.2x); "
           f"{packed_rows / rows:.0%} of rows compressed; {same}; {os.cpu_count()} cores")
+    ratio = min(s_cpu) / min(j_cpu)
+    targets.record("store", [
+        ("cold compare, SQLite store / the same as JSONL (CPU)", f"{ratio:.2f}x", "<= 1.2x",
+         ratio <= 1.2 and j_counts == s_counts),
+        ("  the same, wall time", f"{s / j:.2f}x", "<= 1.2x", s / j <= 1.2 and j_counts == s_counts),
+    ], note=f"{args.pack} rule: {packed_rows / rows:.0%} of rows compressed; {same}")
 
 
 if __name__ == "__main__":
