@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from multiprocessing.connection import Connection
@@ -23,10 +23,10 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from memory_syncd.read import cache, store
-from memory_syncd.read.index import transitions_of
+from memory_syncd.read.index import Day, transitions_of
 from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
-from memory_syncd.read.sources import list_sessions
+from memory_syncd.read.sources import Agent, list_sessions
 from memory_syncd.scope import Target
 from memory_syncd.write import memfile
 
@@ -206,16 +206,25 @@ def status_of(messages: int, size: int, sparse_bytes_per_message: float) -> str:
 
 
 def compare(target: Target, indexes: list[AgentIndex], *, include_today: bool, today: date) -> Comparison:
+    return compare_days(target, [(idx.agent, idx.days(), idx.skipped()) for idx in indexes],
+                        include_today=include_today, today=today)
+
+
+AgentDays = tuple[Agent, Mapping[date, Day], Mapping[str, int]]  # an agent, its days, its skip counts
+
+
+def compare_days(target: Target, agents: list[AgentDays], *, include_today: bool, today: date) -> Comparison:
+    """`compare` from days already added up (the daemon keeps them between questions)."""
     rows: list[DayStatus] = []
     skipped: Counter[str] = Counter()
-    for idx in indexes:
-        sizes = memfile.memory_bytes(idx.agent.memory_dir)
-        skipped.update(idx.skipped())
-        for day, info in idx.days().items():
+    for agent, days, skips in agents:
+        sizes = memfile.memory_bytes(agent.memory_dir)
+        skipped.update(skips)
+        for day, info in days.items():
             if day > today or (day == today and not include_today):
                 continue
             size = sizes.get(day, 0)
-            rows.append(DayStatus(idx.agent.id, day, info.messages, size,
+            rows.append(DayStatus(agent.id, day, info.messages, size,
                                   status_of(info.messages, size, target.cfg.sparse_bytes_per_message)))
     rows.sort(key=lambda r: (r.date, r.agent))
     covered = sum(r.status == "covered" for r in rows)

@@ -10,11 +10,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from memory_syncd.daemon.watch import Watch
 from memory_syncd.errors import MemorySyncError
 from memory_syncd.read.discover import discover, state_roots
 from memory_syncd.read.sources import Agent
 from memory_syncd.scope import Target
 from memory_syncd.write import memfile
+
+NEW_AGENTS = ""  # the `agent` of a "changed" request from a watched state dir (not from one agent's dirs)
+
+
+def watches(agents: list[Agent], roots: list[Path]) -> tuple[Watch, ...]:
+    """What the daemon watches: each agent's sessions dir and SQLite store dir; and each state dir (its
+    openclaw.json) and its agents/, so that a new agent, or a workspace moved in the config, is seen at once
+    rather than at the next reconcile scan."""
+    out = [Watch(a.id, p) for a in agents for p in (a.sessions_dir, a.sqlite.parent if a.sqlite else None) if p]
+    out += [Watch(NEW_AGENTS, p) for root in roots for p in (root, root / "agents")]
+    return tuple(out)
 
 
 def discovered(target: Target) -> tuple[list[Path], list[Agent]]:

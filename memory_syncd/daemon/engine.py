@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 BIG_READ = 8 << 20  # after reading this much at once, hand the parser's freed memory back to the OS
 EVENT_GRACE = 1.0  # seconds an event may trail the write it announces before we call it missed
 IDLE_SECONDS = 10.0  # the longest the loop waits: how stale `beat` may get (well under STALL_SECONDS)
-NEW_AGENTS = ""  # the `agent` of a "changed" request from a watched state dir (not from one agent's dirs)
+NEW_AGENTS = agents.NEW_AGENTS
 
 
 class ReqKind(StrEnum):
@@ -92,6 +92,7 @@ class Engine:
         self.last_error: str | None = None
         self.missed_events = 0
         self._skipped: dict[str, Counter[str]] = {}  # per agent, as of its last refresh
+        self.generation: Counter[str] = Counter()  # per agent: bumped whenever its index changes
         self.scan_seconds = 0.0  # CPU time of the last full stat scan (the daemon spaces them by it)
         self.bytes_read = 0  # since start: 0 after a restart over unchanged files means nothing was re-read
         self.resets = 0  # files found truncated, replaced or rewritten (re-read from byte 0)
@@ -265,8 +266,11 @@ class Engine:
         for idx in self._agents(rediscover=only is None):
             if only is not None and idx.agent.id not in only:
                 continue
+            sources = set(idx.sources)
             report = idx.refresh(self.clock)
             self._skipped[idx.agent.id] = idx.skipped()  # it only changes when the agent is read
+            if sources != idx.sources.keys():  # a transcript appeared or vanished
+                self.generation[idx.agent.id] += 1
             if report.read_bytes > BIG_READ:
                 release_memory()
             self.bytes_read += report.read_bytes
@@ -276,6 +280,7 @@ class Engine:
             if not report.read_bytes and not report.changed_days:
                 continue
             self._unsaved.add(idx.agent.id)
+            self.generation[idx.agent.id] += 1
             if reconcile and idx.agent.id not in self._events and report.read_bytes:
                 self._suspects.setdefault(idx.agent.id, time.monotonic())
                 log.debug("scan found %d unannounced bytes for agent %s", report.read_bytes, idx.agent.id)
@@ -388,19 +393,10 @@ class Engine:
             newest_message=_local(self.newest_ms / 1000) if self.newest_ms else None, errors=self.errors,
             last_error=self.last_error, missed_events=self.missed_events, bytes_read=self.bytes_read,
             resets=self.resets, skipped=dict(skipped), timezone=self.target.zone.key, next_jobs=flush)
-        watches = self._wanted_watches()
+        watches = agents.watches([idx.agent for idx in self.indexes.values()], self.roots)
         if watches != self.watches:
             self.watches = watches
             self.watch_news()
-
-    def _wanted_watches(self) -> tuple[Watch, ...]:
-        """Each agent's sessions dir and SQLite store dir; and each state dir (its openclaw.json) and its
-        agents/, so that a new agent, or a workspace moved in the config, is seen at once rather than at the
-        next reconcile scan."""
-        out = [Watch(idx.agent.id, p) for idx in self.indexes.values()
-               for p in (idx.agent.sessions_dir, idx.agent.sqlite.parent if idx.agent.sqlite else None) if p]
-        out += [Watch(NEW_AGENTS, p) for root in self.roots for p in (root, root / "agents")]
-        return tuple(out)
 
 
 def _local(ts: float) -> datetime:

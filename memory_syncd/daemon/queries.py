@@ -3,9 +3,10 @@
 The CLI (`compare`) sends what it resolved — the agents with their dirs, the zone, the limits that change
 counts — and the day it calls today. The daemon answers only if its own view is the same (same agents and
 dirs, same zone and limits, caught up); otherwise, or when no daemon answers in time, the CLI reads the
-transcripts itself. Either way the output is the same: the daemon first brings the asked agents up to date
-(a stat of each source, reading whatever grew, as the reconcile scan does), and leaves out what only it
-keeps — the messages of transcripts that have since vanished — since a one-shot run never sees those.
+transcripts itself. Either way the output is the same: the daemon answers from an index that file events
+keep current (while it polls instead, it first reads whatever grew, as the reconcile scan does), and
+leaves out what only it keeps — the messages of transcripts that have since vanished — since a one-shot run
+never sees those. Each agent's days are added up once per change of its index, not once per question.
 
 The answer is computed on the engine thread (the only owner of the indexes); the control server's thread
 waits for it at most ANSWER_SECONDS.
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from memory_syncd import report
 from memory_syncd.errors import DaemonNotRunning, MemorySyncError
+from memory_syncd.read.index import Day, days_of
 from memory_syncd.read.sources import Agent
 from memory_syncd.scope import Target
 
@@ -87,10 +90,11 @@ def from_json(d: dict[str, Any]) -> report.Comparison:
 # -- the daemon's side --
 
 
-def answer(engine: Engine, req: dict[str, Any], run: Callable[[Callable[[], dict[str, Any]]], dict[str, Any]]
-           ) -> dict[str, Any]:
+def answer(engine: Engine, req: dict[str, Any], run: Callable[[Callable[[], dict[str, Any]]], dict[str, Any]],
+           *, events: bool) -> dict[str, Any]:
     """The reply to a compare request; `run` runs a function on the engine thread and returns its result
-    (or a refusal when the engine does not get to it in time)."""
+    (or a refusal when the engine does not get to it in time). With `events` (file events arrive), the
+    index is current as it is; without (polling), the agents are read again first."""
     if req.get("v") != VERSION:
         return refusal(f"request version {req.get('v')!r}, this daemon speaks {VERSION}")
     try:
@@ -100,10 +104,14 @@ def answer(engine: Engine, req: dict[str, Any], run: Callable[[Callable[[], dict
         ids = {str(a[0]) for a in wanted["agents"]}
     except (KeyError, TypeError, ValueError, IndexError):
         return refusal("malformed compare request")
-    return run(lambda: _on_engine(engine, wanted, ids, include_today=include_today, today=today))
+    return run(lambda: _on_engine(engine, wanted, ids, include_today=include_today, today=today, events=events))
 
 
-def _on_engine(engine: Engine, wanted: Any, ids: set[str], *, include_today: bool, today: date
+# agent -> (which index at which generation, its days without vanished transcripts, its skip counts)
+_days: dict[str, tuple[tuple[int, int], dict[date, Day], Counter[str]]] = {}
+
+
+def _on_engine(engine: Engine, wanted: Any, ids: set[str], *, include_today: bool, today: date, events: bool
                ) -> dict[str, Any]:
     if not engine.caught_up:
         return refusal("still catching up")
@@ -111,10 +119,18 @@ def _on_engine(engine: Engine, wanted: Any, ids: set[str], *, include_today: boo
     agents = [engine.indexes[i].agent for i in ids if i in engine.indexes]
     if view(engine.target.zone.key, cfg.max_line_bytes, cfg.sparse_bytes_per_message, agents) != wanted:
         return refusal("this daemon serves other agents, dirs or settings")
-    engine.refresh(ids)
-    # Without the retired keys: what vanished transcripts held counts in the daemon's own files only.
-    indexes = [dataclasses.replace(engine.indexes[a.id], retired={}) for a in sorted(agents, key=lambda a: a.id)]
-    result = report.compare(engine.target, indexes, include_today=include_today, today=today)
+    if not events:
+        engine.refresh(ids)
+    rows: list[report.AgentDays] = []
+    for agent in sorted(agents, key=lambda a: a.id):
+        idx = engine.indexes[agent.id]
+        key = (id(idx), engine.generation[agent.id])
+        kept = _days.get(agent.id)
+        if kept is None or kept[0] != key:
+            # Without the retired keys: what vanished transcripts held counts in the daemon's own files only.
+            kept = _days[agent.id] = (key, days_of(s.summary for s in idx.sources.values()), idx.skipped())
+        rows.append((agent, kept[1], kept[2]))
+    result = report.compare_days(engine.target, rows, include_today=include_today, today=today)
     return {"v": VERSION, "comparison": result.to_json()}
 
 

@@ -341,5 +341,6 @@ class Daemon:
         if cmd == "ping":
             return {"ok": True}
         if cmd == "compare":
-            return queries.answer(self.engine, req, self._on_engine)
+            return queries.answer(self.engine, req, self._on_engine, events=not self.watcher.mode.polls
+                                  and self.watcher.mode is not WatchMode.STARTING)
         return {"ok": False, "error": f"unknown command {cmd!r}"}
