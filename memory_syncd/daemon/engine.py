@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 BIG_READ = 8 << 20  # after reading this much at once, hand the parser's freed memory back to the OS
 EVENT_GRACE = 1.0  # seconds an event may trail the write it announces before we call it missed
-IDLE_SECONDS = 10.0  # the longest the loop waits: how stale `beat` may get (well under STALL_SECONDS)
+IDLE_SECONDS = 20.0  # the longest the loop waits: how stale `beat` may get (well under STALL_SECONDS)
 NEW_AGENTS = agents.NEW_AGENTS
 
 

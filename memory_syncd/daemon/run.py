@@ -51,7 +51,7 @@ from memory_syncd.statefile import private_dir
 log = logging.getLogger(__name__)
 
 HEALTH_SECONDS = 2.0  # while a wanted dir is missing: how quickly it gets watched once it appears
-HEALTH_IDLE_SECONDS = 10.0  # otherwise: how long a dead observer thread may go unnoticed (reconcile covers it)
+HEALTH_IDLE_SECONDS = 20.0  # otherwise: how long a dead observer thread may go unnoticed (reconcile covers it)
 # The reconcile scan (a stat of every transcript) may use 1/SCAN_SHARE of a core: at a 5 GB history it
 # costs about 40 ms, so it then runs about every 80 s instead of every reconcile_seconds. Scans cheaper than
 # SCAN_FLOOR (any small history) keep the configured interval. A missed event costs latency, never data.
@@ -84,6 +84,7 @@ class Daemon:
         self._watch_list: tuple[Watch, ...] = ()
         self._misses_seen = 0
         self._last_reconcile = 0.0
+        self._reconcile_every = target.cfg.daemon.reconcile_seconds
         self._miss_times: list[float] = []
 
     # -- lifecycle --
@@ -217,6 +218,7 @@ class Daemon:
         new = target.cfg.daemon
         # Interval jobs keep the interval they were added with: re-add those whose interval changed.
         if new.reconcile_seconds != old.reconcile_seconds:
+            self._reconcile_every = new.reconcile_seconds
             self.scheduler.reschedule_job("reconcile", trigger="interval", seconds=new.reconcile_seconds)
         if new.poll_seconds != old.poll_seconds and self.scheduler.get_job("poll") is not None:
             self.scheduler.reschedule_job("poll", trigger="interval", seconds=new.poll_seconds)
@@ -228,7 +230,12 @@ class Daemon:
 
     def _reconcile(self) -> None:
         cost, now = self.engine.scan_seconds, time.monotonic()
-        if cost > SCAN_FLOOR and now - self._last_reconcile < SCAN_SHARE * cost:
+        spacing = max(self.target.cfg.daemon.reconcile_seconds, SCAN_SHARE * cost if cost > SCAN_FLOOR else 0.0)
+        if abs(spacing - self._reconcile_every) > 0.2 * self._reconcile_every:  # the job itself, not only skips
+            self._reconcile_every = spacing
+            with contextlib.suppress(Exception):  # a scheduler shutting down
+                self.scheduler.reschedule_job("reconcile", trigger="interval", seconds=spacing)
+        if now - self._last_reconcile < 0.9 * spacing:
             return
         self._last_reconcile = now
         self.engine.post(Req(ReqKind.RESCAN))
