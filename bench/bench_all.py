@@ -52,15 +52,7 @@ def run(name: str, quick: bool) -> float:
 
 
 def machine() -> str:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{model}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+    return (f"{targets.cpu_model()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
             f"load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

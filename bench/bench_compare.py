@@ -68,14 +68,7 @@ PYCACHE = OUT / "pycache"
 
 
 def machine() -> dict[str, str]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        model = platform.processor() or "unknown"
+    model = targets.cpu_model()
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:

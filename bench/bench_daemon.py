@@ -866,19 +866,6 @@ def run_history(label: str, src: Path, a: argparse.Namespace, rep: Report, big: 
             shutil.rmtree(work.root, ignore_errors=True)
 
 
-def package_state() -> str:
-    """The commit the package is at and whether its files differ from it (others may be editing them)."""
-    repo = HERE.parent
-    try:
-        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "memory_syncd"],
-                               capture_output=True, text=True, check=True).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    return f"{head}" + (f" + {len(dirty)} changed path(s) under memory_syncd/" if dirty else " (clean)")
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size-mb", type=float, default=None, help="big corpus size (default 500; 20 with --quick)")
@@ -927,7 +914,7 @@ def main(argv: list[str] | None = None) -> None:
     for k, v in machine().items():
         rep.row(f"  {k}", v)
     rep.row("  load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    rep.row("package", package_state())
+    rep.row("package", targets.package_state())
     rep.row("daemon config", ", ".join(f"{k}={v:g}" for k, v in daemon_defaults().items()) + "; --timezone UTC")
     if DAEMON_ENV:
         rep.row("what-if daemon env", " ".join(f"{k}={v}" for k, v in DAEMON_ENV.items()))

@@ -8,6 +8,7 @@ the time and the package's commit; nothing here measures anything.
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import time
 from pathlib import Path
@@ -17,22 +18,33 @@ OUT = Path(__file__).resolve().parent / "out"
 Check = tuple[str, str, str, bool]
 
 
-def commit() -> str:
+def package_state() -> str:
+    """The commit the package is at and whether its files differ from it (others may be editing them)."""
     repo = OUT.parent.parent
     try:
         head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "memory_syncd"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+                               capture_output=True, text=True, check=True).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" + local changes" if dirty else "")
+        return "unknown (no git)"
+    return f"{head}" + (f" + {len(dirty)} changed path(s) under memory_syncd/" if dirty else " (clean)")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def record(name: str, checks: list[Check], note: str = "") -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"targets-{name}.json"
-    path.write_text(json.dumps({"bench": name, "at": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": commit(),
+    path.write_text(json.dumps({"bench": name, "at": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": package_state(),
                                 "note": note, "checks": [list(c) for c in checks]}, indent=1))
     return path
 
