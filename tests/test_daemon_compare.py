@@ -13,7 +13,7 @@ from daemon_harness import Harness, Messages, append, harness
 
 from memory_syncd.daemon import control
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "data" / "samples"  # real-shaped sessions kept with the tests
 ANSWERED = "answered by the daemon"
 READ_HERE = "reading the transcripts here"
 
@@ -27,9 +27,10 @@ def d(tmp_path: Path) -> Iterator[Harness]:
 def _world(d: Harness) -> Messages:
     """Past days from real-shaped sessions, and a session of today's."""
     d.sessions.mkdir()
-    if SAMPLES.is_dir():
-        for f in SAMPLES.glob("*.jsonl"):
-            shutil.copy(f, d.sessions / f.name)
+    samples = sorted(SAMPLES.glob("*.jsonl"))
+    assert samples, f"no sample sessions in {SAMPLES}"
+    for f in samples:
+        shutil.copy(f, d.sessions / f.name)
     m = Messages()
     append(d.sessions / "today.jsonl", m.header("today") + m.lines(4))
     return m
