@@ -6,7 +6,6 @@ stderr in `main`, with the error's exit code; real bugs keep their traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from memory_syncd import __version__, config, present, report
+from memory_syncd import __version__, config, jsonio, present, report
 from memory_syncd.errors import MemorySyncError, UsageError
 from memory_syncd.scope import Target, resolve
 
@@ -84,7 +83,7 @@ def progress_printer() -> Callable[[str], None] | None:
 
 
 def print_json(value: object) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    click.echo(jsonio.encode(value, indent=True).decode())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=present.exit_statuses())

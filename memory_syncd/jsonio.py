@@ -33,3 +33,18 @@ def try_loads(raw: bytes | str) -> tuple[bool, Any]:
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes (what the state files hold)."""
     return orjson.dumps(value)
+
+
+def encode(value: Any, *, indent: bool = False) -> bytes:
+    """JSON bytes as `json.dumps` writes them (with `indent`: two spaces, non-ASCII kept), by orjson when
+    it can (a few milliseconds less on a year of `compare` rows), by json for what orjson refuses (lone
+    surrogates, integers beyond 64 bits, non-string keys)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+    except (TypeError, orjson.JSONEncodeError):
+        if indent:
+            try:
+                return json.dumps(value, indent=2, ensure_ascii=False).encode()
+            except UnicodeEncodeError:  # a lone surrogate: escaped, so the output is still UTF-8 and valid
+                return json.dumps(value, indent=2).encode()
+        return json.dumps(value, separators=(",", ":")).encode()

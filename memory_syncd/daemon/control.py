@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from memory_syncd import jsonio
 from memory_syncd.errors import AlreadyRunning, DaemonNotRunning, Refused, SourceError
 from memory_syncd.statefile import check_dir, private_dir
 
@@ -174,7 +175,7 @@ class _Connection(socketserver.BaseRequestHandler):
         else:
             reply = handle(req)
         conn.settimeout(max(0.1, deadline - time.monotonic()))
-        conn.sendall(json.dumps(reply).encode() + b"\n")
+        conn.sendall(jsonio.encode(reply) + b"\n")
 
 
 def request(state_dir: Path, req: dict[str, Any], timeout: float = 2.0) -> dict[str, Any]:
@@ -202,7 +203,7 @@ def request(state_dir: Path, req: dict[str, Any], timeout: float = 2.0) -> dict[
     finally:
         s.close()
     try:
-        reply = json.loads(data)
+        reply = jsonio.loads(data)
     except ValueError:
         raise DaemonNotRunning(f"daemon at {path} sent an unreadable reply; {hint}") from None
     if not isinstance(reply, dict):
