@@ -198,6 +198,14 @@ class Comparison:
             "skipped": self.skipped,
         }
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Comparison:
+        """What `to_json` wrote (the daemon's answer to `compare`); KeyError, TypeError or ValueError if not."""
+        days = [DayStatus(str(r["agent"]), date.fromisoformat(r["date"]), int(r["messages"]),
+                          int(r["memory_bytes"]), str(r["status"])) for r in d["days"]]
+        skipped = {str(k): int(v) for k, v in d.get("skipped", {}).items()}
+        return cls(str(d["timezone"]), float(d["coverage"]), days, skipped)
+
 
 def status_of(messages: int, size: int, sparse_bytes_per_message: float) -> str:
     if size == 0:

@@ -54,11 +54,10 @@ log = logging.getLogger(__name__)
 BIG_READ = 8 << 20  # after reading this much at once, hand the parser's freed memory back to the OS
 EVENT_GRACE = 1.0  # seconds an event may trail the write it announces before we call it missed
 IDLE_SECONDS = 20.0  # the longest the loop waits: how stale `beat` may get (well under STALL_SECONDS)
-NEW_AGENTS = agents.NEW_AGENTS
 
 
 class ReqKind(StrEnum):
-    CHANGED = "changed"  # file events for `agent` (NEW_AGENTS: in a state dir, so maybe a new agent)
+    CHANGED = "changed"  # file events for `agent` (agents.NEW_AGENTS: in a state dir, so maybe a new agent)
     RESCAN = "rescan"  # stat every source: the reconcile tick, polling, a wake-up
     FINALIZE = "finalize"  # write `day` now (midnight, a new nightly summary)
     CALL = "call"  # run `fn` on the engine thread
@@ -195,7 +194,7 @@ class Engine:
             started = time.thread_time()
             self._guard(lambda: self._ingest(None, reconcile=True))
             self.scan_seconds = time.thread_time() - started
-        elif NEW_AGENTS in changed:  # something appeared in a state dir's agents/: look for new agents now
+        elif agents.NEW_AGENTS in changed:  # something appeared in a state dir's agents/: look for new agents now
             self._guard(lambda: self._ingest(None, reconcile=False))
         elif changed:
             self._guard(lambda: self._ingest(changed, reconcile=False))

@@ -72,19 +72,12 @@ def _ask(target: Target, *, include_today: bool, today: date) -> report.Comparis
         log.info("the daemon did not answer compare (%s); reading the transcripts here", reply.get("why"))
         return None
     try:
-        result = from_json(comparison)
+        result = report.Comparison.from_json(comparison)
     except (KeyError, TypeError, ValueError):
         log.warning("the daemon's compare reply was unreadable; reading the transcripts here")
         return None
     log.info("answered by the daemon from its index")
     return result
-
-
-def from_json(d: dict[str, Any]) -> report.Comparison:
-    days = [report.DayStatus(str(r["agent"]), date.fromisoformat(r["date"]), int(r["messages"]),
-                             int(r["memory_bytes"]), str(r["status"])) for r in d["days"]]
-    skipped = {str(k): int(v) for k, v in d.get("skipped", {}).items()}
-    return report.Comparison(str(d["timezone"]), float(d["coverage"]), days, skipped)
 
 
 # -- the daemon's side --

@@ -83,7 +83,6 @@ class Daemon:
         self._mono = time.monotonic()
         self._watch_list: tuple[Watch, ...] = ()
         self._misses_seen = 0
-        self._last_reconcile = 0.0
         self._reconcile_every = target.cfg.daemon.reconcile_seconds
         self._miss_times: list[float] = []
 
@@ -229,16 +228,13 @@ class Daemon:
     # -- jobs (scheduler threads: they only post requests and read published values) --
 
     def _reconcile(self) -> None:
-        cost, now = self.engine.scan_seconds, time.monotonic()
+        self.engine.post(Req(ReqKind.RESCAN))
+        cost = self.engine.scan_seconds  # of the scan before this one
         spacing = max(self.target.cfg.daemon.reconcile_seconds, SCAN_SHARE * cost if cost > SCAN_FLOOR else 0.0)
-        if abs(spacing - self._reconcile_every) > 0.2 * self._reconcile_every:  # the job itself, not only skips
+        if abs(spacing - self._reconcile_every) > 0.2 * self._reconcile_every:
             self._reconcile_every = spacing
             with contextlib.suppress(Exception):  # a scheduler shutting down
                 self.scheduler.reschedule_job("reconcile", trigger="interval", seconds=spacing)
-        if now - self._last_reconcile < 0.9 * spacing:
-            return
-        self._last_reconcile = now
-        self.engine.post(Req(ReqKind.RESCAN))
 
     def _poll(self) -> None:  # polling instead of file events: the scan is the watcher, never skipped
         self.engine.post(Req(ReqKind.RESCAN))

@@ -194,7 +194,7 @@ class SourceDays:
     """What one source holds, by local day. Mutable while the source is being read."""
 
     days: dict[date, DayPart] = field(default_factory=dict)
-    models: ModelLog | list[ModelObs] = field(default_factory=ModelLog)
+    models: ModelLog = field(default_factory=ModelLog)
     skipped: Counter[str] = field(default_factory=Counter)
     session: str = ""
     # (day, session, start, end) of non-message records read before their day had a message here
@@ -255,8 +255,7 @@ class SourceDays:
         return {
             "session": self.session,
             "skipped": dict(self.skipped),
-            "models": (self.models.to_json() if isinstance(self.models, ModelLog)
-                       else [[m.ts_ms, m.session, m.model, m.kind] for m in self.models]),
+            "models": self.models.to_json(),
             "pending": [[d.isoformat(), s, a, b] for d, s, a, b in self.pending],
             "days": {
                 d.isoformat(): {

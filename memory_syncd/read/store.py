@@ -80,6 +80,11 @@ class Schema:
         return "event_zstd" in self.events
 
 
+def columns(con: sqlite3.Connection, table: str) -> set[str]:
+    """The column names of `table` as this store has them (none if it has no such table)."""
+    return {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+
+
 def connect(path: Path) -> sqlite3.Connection:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block SQLite's open for ever
@@ -117,7 +122,7 @@ def has_transcripts(path: Path) -> bool:
 def schema(con: sqlite3.Connection, path: Path) -> Schema:
     version = int(con.execute("PRAGMA user_version").fetchone()[0])
     tables = frozenset(r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
-    events = frozenset(r[1] for r in con.execute("PRAGMA table_info(transcript_events)"))
+    events = frozenset(columns(con, "transcript_events"))
     if version > KNOWN_VERSION and str(path) not in _warned:
         _warned.add(str(path))
         log.warning("%s: SQLite schema version %d is newer than the newest known (%d); reading the columns "
@@ -183,7 +188,7 @@ def archives(con: sqlite3.Connection, sc: Schema) -> list[Archive]:
     for table in ARCHIVE_TABLES:
         if table not in sc.tables:
             continue
-        cols = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        cols = columns(con, table)
         if not {"session_id", "archive_blob"} <= cols:
             continue
         gen = "generation" if "generation" in cols else "''"
@@ -197,7 +202,7 @@ def archives(con: sqlite3.Connection, sc: Schema) -> list[Archive]:
 
 def archive_blob(con: sqlite3.Connection, a: Archive) -> tuple[str, bytes]:
     """(encoding, blob) of one archive; ("", b"") when it has gone since it was listed."""
-    cols = {r[1] for r in con.execute(f"PRAGMA table_info({a.table})")}
+    cols = columns(con, a.table)
     enc = "encoding" if "encoding" in cols else "'zstd'"
     where = "session_id = ? AND generation = ?" if "generation" in cols else "session_id = ? AND ? = ''"
     row = con.execute(f"SELECT {enc}, archive_blob FROM {a.table} WHERE {where}", (a.session, a.generation)).fetchone()
@@ -219,7 +224,7 @@ def session_meta(con: sqlite3.Connection, sc: Schema) -> dict[str, SessionMeta]:
     for table in ("sessions", "session_windows"):
         if table not in sc.tables:
             continue
-        cols = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        cols = columns(con, table)
         if not {"session_id", "session_key"} <= cols:
             continue
         channel = "channel" if "channel" in cols else "NULL"

@@ -75,8 +75,8 @@ def view(target: Target, idx: AgentIndex, only: date | None = None) -> AgentView
         days = {only: Day(only, n, first, last)} if n else {}
         # Model switches of that day need only the sessions active on it (with their earlier history).
         active = {m.session for s in summaries if only in s.days for m in s.models}
-        summaries = [SourceDays(models=[m for m in s.models if m.session in active]) for s in summaries
-                     if not isinstance(s.models, ModelLog) or s.models.mentions(active)]
+        summaries = [SourceDays(models=ModelLog(m for m in s.models if m.session in active)) for s in summaries
+                     if s.models.mentions(active)]
     switches: dict[date, list[tuple[int, str, str, str]]] = {}
     for t in transitions_of(summaries):
         day = datetime.fromtimestamp(t.ts_ms / 1000, target.zone).date()
