@@ -2,14 +2,14 @@
 or list model transitions. The daemon drives the same `AgentIndex` incrementally.
 
 `index_agents` reuses per-source results kept in the state dir (keyed by file identity, size and mtime),
-so a second run on unchanged data opens no transcript at all. When several agents have much to read, the
-others are read by forked helpers while this process reads the one with the most (one helper per spare
-core); a helper hands back what it found, and the result is the same as reading them one after another.
+so a second run on unchanged data opens no transcript at all. When there is much to read, the sources to
+read (transcript files and stores, of any agent) are dealt out between this process and forked helpers,
+one per spare core, so the cores finish together; a helper hands back the sources it read, and a refresh
+of each agent then finds them read. The result is the same as reading them one after another.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
@@ -22,18 +22,18 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from memory_syncd.read import cache, store
+from memory_syncd.read import cache
 from memory_syncd.read.index import Day, transitions_of
 from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
-from memory_syncd.read.sources import Agent, list_sessions
+from memory_syncd.read.sources import Agent
 from memory_syncd.scope import Target
 from memory_syncd.write import memfile
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-_HELPER_MIN_BYTES = 16 << 20  # below this much to read, forking a helper and handing the index back costs more
+_HELPER_MIN_BYTES = 16 << 20  # less to read per helper, and forking it and handing its files back costs more
 
 
 def index_agents(target: Target, *, use_cache: bool = True, save: bool = True,
@@ -46,131 +46,97 @@ def index_agents(target: Target, *, use_cache: bool = True, save: bool = True,
         if use_cache:
             cache.load(idx, cache.cache_path(target.state_dir, agent))
         indexes.append(idx)
-    helpers = _share_out(target, indexes, use_cache and save)
-    outcomes: dict[int, _Outcome] = {}
-    for i, idx in enumerate(indexes):
-        if progress:
-            progress(f"reading transcripts of agent {idx.agent.id}")
-        if not any(i in mine for mine, _, _ in helpers):
-            outcomes[i] = _refresh(target, idx, use_cache and save)
-    for mine, conn, proc in helpers:
-        outcomes.update(_collect(target, indexes, mine, conn, use_cache and save))
+    clock = DayClock(target.zone)
+    shares = _plan(indexes)
+    helpers = _share_out(target, indexes, shares[1:])
+    shared = sorted({i for share in shares for i in share})
+    if progress:
+        for i in shared:
+            progress(f"reading transcripts of agent {indexes[i].agent.id}")
+    read = [False] * len(indexes)  # whether anything of an agent was read before its refresh
+    for i, keys in (shares[0] if shares else {}).items():
+        indexes[i].read_files(keys, clock)
+        read[i] = True
+    for conn, proc in helpers:
+        for i in _collect(indexes, conn):
+            read[i] = True
         proc.join()
-    for i in range(len(indexes)):  # what went wrong, in agent order as a run without helpers says it
-        errors, problem = outcomes[i]
-        for err in errors:
+    for i, idx in enumerate(indexes):  # what is left, the store, and what went wrong, in agent order
+        if progress and i not in shared:
+            progress(f"reading transcripts of agent {idx.agent.id}")
+        report = idx.refresh(clock)
+        for err in report.errors:
             log.warning("%s", err)
-        if problem:
-            path = cache.cache_path(target.state_dir, indexes[i].agent)
-            log.warning("cannot save cache %s: %s", path, problem)  # costs speed next time, nothing else
+        path = cache.cache_path(target.state_dir, idx.agent)
+        # read_bytes too: the SQLite store is read without opening a file, and its cursor must be kept
+        if use_cache and save and (read[i] or report.opened or report.read_bytes or not path.exists()):
+            problem = cache.save(idx, path)
+            if problem:
+                log.warning("cannot save cache %s: %s", path, problem)  # costs speed next time, nothing else
     return indexes
 
 
-_Outcome = tuple[list[str], str | None]  # (read errors, why the cache could not be saved)
+Share = dict[int, list[str]]  # agent -> the keys of the transcript files one reader reads
+_Helper = tuple[Connection, BaseProcess]  # (where a helper sends what it read, the process)
 
 
-def _refresh(target: Target, idx: AgentIndex, save: bool) -> _Outcome:
-    report = idx.refresh(DayClock(target.zone))
-    path = cache.cache_path(target.state_dir, idx.agent)
-    problem = None
-    # read_bytes too: the SQLite store is read without opening a file, and its cursor must be kept
-    if save and (report.opened or report.read_bytes or not path.exists()):
-        problem = cache.save(idx, path)
-    return report.errors, problem
-
-
-def _unread(idx: AgentIndex) -> int:
-    """About how many bytes a refresh of `idx` would read: the sizes of the sources its state does not match."""
-    total = 0
-    for path, _kind in list_sessions(idx.agent.sessions_dir).files:
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        known = idx.sources.get(f"{st.st_dev}:{st.st_ino}")
-        if known is None or known.size != st.st_size or known.mtime_ns != st.st_mtime_ns:
-            total += st.st_size - (known.tail.offset if known is not None and known.size <= st.st_size else 0)
-    db = idx.agent.sqlite
-    if db is not None:
-        known = idx.sources.get(f"sqlite:{db}")
-        if known is None or known.ident != store.signature(db):
-            for p in (str(db), f"{db}-wal"):
-                with contextlib.suppress(OSError):
-                    total += os.stat(p).st_size
-    return total
-
-
-_Helper = tuple[list[int], Connection, BaseProcess]  # (its agents, where it sends them, the process)
-
-
-def _share_out(target: Target, indexes: list[AgentIndex], save: bool) -> list[_Helper]:
-    """Start a forked helper for each share of `_plan` but the first (this process reads that one)."""
-    ctx = multiprocessing.get_context("fork")
-    helpers: list[_Helper] = []
-    for mine in _plan(indexes)[1:]:
-        ours, theirs = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_helper, args=(target, indexes, mine, save, theirs), daemon=True)
-        proc.start()
-        theirs.close()
-        helpers.append((mine, ours, proc))
-    return helpers
-
-
-def _plan(indexes: list[AgentIndex]) -> list[list[int]]:
-    """Which agents each reader reads, when helpers are worth it: the agents with much to read, dealt out
-    biggest first to whichever reader has the least so far (this process first, with the biggest); the
-    agents left out are read by this process. No helper with one core, without fork, with other threads
-    running (forking them is unsafe), or with little to read."""
-    if len(indexes) < 2 or "fork" not in multiprocessing.get_all_start_methods() \
-            or threading.active_count() > 1:
+def _plan(indexes: list[AgentIndex]) -> list[Share]:
+    """Which files each reader reads before the refresh, when helpers are worth it: the files with something
+    to read, dealt out biggest first to whichever reader has the least so far (this process first). No
+    helper with one core, without fork, with other threads running (forking them is unsafe), or with little
+    to read. The files' states are made here, before any fork, so the index keeps a refresh's order."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return []
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    sizes = [_unread(idx) for idx in indexes]
-    big = sorted((i for i in range(len(indexes)) if sizes[i] >= _HELPER_MIN_BYTES), key=lambda i: -sizes[i])
-    readers = min(cores, len(big))
+    files = [(size, i, key) for i, idx in enumerate(indexes) for key, size in idx.stale().items()]
+    readers = min(cores, len(files), sum(f[0] for f in files) // max(_HELPER_MIN_BYTES, 1))
     if readers < 2:
         return []
     loads = [0] * readers
-    shares: list[list[int]] = [[] for _ in range(readers)]
-    for i in big:
+    shares: list[Share] = [{} for _ in range(readers)]
+    for size, i, key in sorted(files, key=lambda f: -f[0]):
         r = min(range(readers), key=lambda k: (loads[k], k))
-        loads[r] += sizes[i]
-        shares[r].append(i)
+        loads[r] += size
+        shares[r].setdefault(i, []).append(key)
     return shares
 
 
-def _helper(target: Target, indexes: list[AgentIndex], mine: list[int], save: bool, conn: Connection) -> None:
-    """In a forked helper: refresh (and save) the agents `mine`, and send back what they hold now."""
-    out: dict[int, Any] = {}
+def _share_out(target: Target, indexes: list[AgentIndex], shares: list[Share]) -> list[_Helper]:
+    """Start a forked helper for each of `shares`."""
+    ctx = multiprocessing.get_context("fork")
+    helpers: list[_Helper] = []
+    for mine in shares:
+        ours, theirs = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_helper, args=(target, indexes, mine, theirs), daemon=True)
+        proc.start()
+        theirs.close()
+        helpers.append((ours, proc))
+    return helpers
+
+
+def _helper(target: Target, indexes: list[AgentIndex], mine: Share, conn: Connection) -> None:
+    """In a forked helper: read the sources `mine`, and send back their states."""
+    clock = DayClock(target.zone)
     try:
-        for i in mine:
-            idx = indexes[i]
-            outcome = _refresh(target, idx, save)
-            out[i] = (idx.sources, idx.retired, idx.listing_skipped, outcome)
-        conn.send(out)
-    except BaseException as e:  # the parent reads these agents itself
+        conn.send({i: indexes[i].read_files(keys, clock) for i, keys in mine.items()})
+    except BaseException as e:  # the parent's refresh reads these sources itself
         log.debug("index helper failed: %s", e)
     finally:
         conn.close()
 
 
-def _collect(target: Target, indexes: list[AgentIndex], mine: list[int], conn: Connection,
-             save: bool) -> dict[int, _Outcome]:
-    """The helper's agents, adopted from what it sent; read here if it sent nothing (it failed or died)."""
+def _collect(indexes: list[AgentIndex], conn: Connection) -> list[int]:
+    """Adopt the sources a helper read; return the agents it sent. What it did not send (it failed or
+    died) is still to be read, and the refresh reads it."""
     try:
-        got: dict[int, Any] = conn.recv()
+        got: dict[int, dict[str, Any]] = conn.recv()
     except (EOFError, OSError):
         got = {}
     finally:
         conn.close()
-    outcomes: dict[int, _Outcome] = {}
-    for i in mine:
-        idx = indexes[i]
-        if i in got:
-            idx.sources, idx.retired, idx.listing_skipped, outcomes[i] = got[i]
-        else:
-            outcomes[i] = _refresh(target, idx, save)
-    return outcomes
+    for i, states in got.items():
+        indexes[i].adopt(states)
+    return list(got)
 
 
 @dataclass(frozen=True)

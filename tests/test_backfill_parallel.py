@@ -58,7 +58,7 @@ def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path
     readers = min(len(os.sched_getaffinity(0)), 3)
     plan = report._plan([AgentIndex(a, target.zone.key, 1 << 20) for a in target.agents])
     assert len(plan) == (readers if readers > 1 else 0)  # this process and a helper per other core
-    assert sorted(i for share in plan for i in share) == ([0, 1, 2] if plan else [])
+    assert sorted({i for share in plan for i in share}) == ([0, 1, 2] if plan else [])
     parallel = report.index_agents(target)
     with monkeypatch.context() as m:
         one_at_a_time(m)

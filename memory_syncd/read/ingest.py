@@ -26,7 +26,7 @@ import os
 import sqlite3
 import stat
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -103,31 +103,10 @@ class AgentIndex:
     def refresh(self, clock: DayClock) -> RefreshReport:
         """Bring every source up to date; return what was read and which days changed."""
         report = RefreshReport()
-        listing = list_sessions(self.agent.sessions_dir)
-        self.listing_skipped = listing.skipped
         seen: set[str] = set()
-        for path, kind in listing.files:
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue  # vanished between listing and stat: the next refresh sees where it went
-            key = f"{st.st_dev}:{st.st_ino}"
+        for key, path, kind, st in self._listed():
             seen.add(key)
-            state = self.sources.get(key)
-            if state is None:
-                state = self.sources[key] = SourceState(str(path), kind.value)
-            state.path = str(path)
-            if state.size == st.st_size and state.mtime_ns == st.st_mtime_ns:
-                continue
-            try:
-                self._read_file(state, path, Kind(kind), clock, report)
-            except FileNotFoundError:
-                continue  # deleted or renamed since it was listed: the next refresh sees where it went
-            except OSError as e:
-                report.errors.append(f"{path}: {e.strerror or e}")
-                self.listing_skipped["unreadable file"] += 1
-                continue
-            state.size, state.mtime_ns = st.st_size, st.st_mtime_ns
+            self._read_source(self.sources[key], path, kind, st, clock, report)
         db = self.agent.sqlite
         if db is not None and db.exists():
             try:
@@ -138,6 +117,81 @@ class AgentIndex:
         for key in [k for k in self.sources if k not in seen]:
             self._retire(self.sources.pop(key).summary)
         return report
+
+    def stale(self) -> dict[str, int]:
+        """What a refresh would read, by source key (the store's too), with about how many bytes of each. The
+        files' states are made now, in listing order: sharing the reading out keeps a refresh's order."""
+        out = {}
+        for key, _path, _kind, st in self._listed():
+            state = self.sources[key]
+            if state.size != st.st_size or state.mtime_ns != st.st_mtime_ns:
+                out[key] = st.st_size - (state.tail.offset if state.size <= st.st_size else 0)
+        db = self.agent.sqlite
+        if db is not None and db.exists():
+            known = self.sources.get(f"sqlite:{db}")
+            if known is None or known.ident != store.signature(db):
+                out[f"sqlite:{db}"] = sum(os.stat(p).st_size for p in (db, Path(f"{db}-wal")) if p.exists())
+        return out
+
+    def read_files(self, keys: Iterable[str], clock: DayClock) -> dict[str, SourceState]:
+        """Read the sources `keys` (from `stale`) as a refresh would, and nothing else (no listing, no other
+        source retired), for sharing a refresh out among processes; return their states (with the store, those
+        of its archives), for `adopt`. A refresh afterwards reads what they left and retries what failed."""
+        out: dict[str, SourceState] = {}
+        for key in keys:
+            state = self.sources.get(key)
+            if key.startswith("sqlite:"):
+                with contextlib.suppress(SourceError):  # the refresh tries again, and reports it
+                    live = self._read_store(Path(key[7:]), clock, RefreshReport())
+                    for gone in [k for k in self.sources if k.startswith(f"archive:{key[7:]}:") and k not in live]:
+                        self._retire(self.sources.pop(gone).summary)
+                    out |= {k: self.sources[k] for k in live}
+            elif state is not None:
+                with contextlib.suppress(OSError):
+                    st = os.stat(state.path)
+                    if f"{st.st_dev}:{st.st_ino}" == key:  # else replaced since it was listed: the refresh sees it
+                        self._read_source(state, Path(state.path), Kind(state.kind), st, clock, RefreshReport())
+                out[key] = state
+        return out
+
+    def adopt(self, states: dict[str, SourceState]) -> None:
+        """Take the states another process's `read_files` returned (it read a copy of this index): a store's
+        archives become those it found."""
+        for key in [k for k in states if k.startswith("sqlite:")]:
+            for gone in [k for k in self.sources if k.startswith(f"archive:{key[7:]}:") and k not in states]:
+                self._retire(self.sources.pop(gone).summary)
+        self.sources.update(states)  # a file's key exists already: the order stays the listing's
+
+    def _listed(self) -> Iterator[tuple[str, Path, Kind, os.stat_result]]:
+        """The transcript files listed now, each with its state (made if new) and its stat."""
+        listing = list_sessions(self.agent.sessions_dir)
+        self.listing_skipped = listing.skipped
+        for path, kind in listing.files:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # vanished between listing and stat: the next refresh sees where it went
+            key = f"{st.st_dev}:{st.st_ino}"
+            state = self.sources.get(key)
+            if state is None:
+                state = self.sources[key] = SourceState(str(path), kind.value)
+            state.path = str(path)
+            yield key, path, Kind(kind), st
+
+    def _read_source(self, state: SourceState, path: Path, kind: Kind, st: os.stat_result, clock: DayClock,
+                     report: RefreshReport) -> None:
+        """Read what is new in one file, unless its size and mtime are those of the last read."""
+        if state.size == st.st_size and state.mtime_ns == st.st_mtime_ns:
+            return
+        try:
+            self._read_file(state, path, kind, clock, report)
+        except FileNotFoundError:
+            return  # deleted or renamed since it was listed: the next refresh sees where it went
+        except OSError as e:
+            report.errors.append(f"{path}: {e.strerror or e}")
+            self.listing_skipped["unreadable file"] += 1
+            return
+        state.size, state.mtime_ns = st.st_size, st.st_mtime_ns
 
     def _retire(self, summary: SourceDays) -> None:
         """Forget what a source held, except that with `keep_vanished` its keys keep counting."""
