@@ -34,6 +34,7 @@ class DaemonConfig:
     reconcile_seconds: float = 30.0  # stat scan that catches whatever the watcher missed
     checkpoint_seconds: float = 5.0  # how often ingested progress is persisted
     poll_seconds: float = 2.0  # interval of the polling fallback
+    worker_catch_up_mb: float = 64.0  # a start-up catch-up reading more runs in helper processes
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ _RANGES: tuple[tuple[str, float, float, bool], ...] = (
     ("daemon.reconcile_seconds", 0, 86_400, False),
     ("daemon.checkpoint_seconds", 0, 86_400, False),
     ("daemon.poll_seconds", 0, 3600, False),
+    ("daemon.worker_catch_up_mb", 0, 1e9, True),
     ("llm.max_tokens", 1, 1_000_000, True),
     ("llm.timeout_seconds", 0, 3600, False),
     ("llm.input_budget_chars", 1000, 100_000_000, True),

@@ -72,7 +72,8 @@ def status(reply: Mapping[str, Any]) -> str:
     from memory_syncd.daemon.status import Status, iso  # a plain value module: no threads, no watchdog
 
     s = Status.from_json(reply)
-    lines = [f"running (pid {s.pid}) since {iso(s.started_at)}, up {s.uptime} s"]
+    lines = [f"running (pid {s.pid}) since {iso(s.started_at)}, up {s.uptime} s"
+             + ("" if s.caught_up else "; still catching up on what changed while it was down")]
     note = f" ({s.watch_note})" if s.watch_note else ""
     lines.append(f"watching {len(s.agents)} agent(s), {s.files} files; watch mode {s.watch_mode}{note}")
     lag = s.last_write_lag_seconds

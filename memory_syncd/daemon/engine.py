@@ -15,8 +15,10 @@ Invariants:
   grew, and counts such reads as missed events.
 - Progress is checkpointed (offsets and per-day keys, atomically) after ingestion, so a restart resumes
   without a rescan; replaying from an older checkpoint never double counts (key sets).
-- Only today and yesterday are rewritten automatically; start-up catch-up writes today once. A day whose
-  write fails stays dirty and is retried with backoff, without waiting for a new message.
+- Start-up: checkpoints are loaded, the status published and `ready` set (READY=1); then the catch-up
+  reads what grew meanwhile (a big one in helper processes, see `workers`) and writes today once.
+- Only today and yesterday are rewritten automatically. A day whose write fails stays dirty and is
+  retried with backoff, without waiting for a new message.
 - A scan that finds data no file event announced only counts as a missed event if no event follows
   within EVENT_GRACE (an event may trail its write); the daemon's health check acts on real misses.
 - At start, what killed writes left behind is cleaned: checkpoint temp files, and memory-dir temp files
@@ -38,13 +40,13 @@ from enum import StrEnum
 from pathlib import Path
 
 from memory_syncd import statefile
-from memory_syncd.daemon import agents
+from memory_syncd.daemon import agents, workers
 from memory_syncd.daemon.process import release_memory
 from memory_syncd.daemon.status import Status
 from memory_syncd.daemon.watch import Watch
 from memory_syncd.errors import MemorySyncError
 from memory_syncd.read import cache
-from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.ingest import AgentIndex, RefreshReport
 from memory_syncd.read.parse import DayClock
 from memory_syncd.scope import Target
 from memory_syncd.write import writer
@@ -85,7 +87,10 @@ class Engine:
         self.clock = DayClock(target.zone)
         self.started_at = time.time()
         self.caught_up = False
-        self.ready = threading.Event()  # set once the start-up catch-up is done and its status published
+        # Set once the checkpoints are loaded and the status and watches published: the daemon is ready
+        # (READY=1) while the catch-up goes on, so a big history never holds up the service manager.
+        self.ready = threading.Event()
+        self.stopping = threading.Event()  # set by the daemon before STOP: ends a catch-up early
         self.beat = time.monotonic()
         self.errors = 0
         self.last_error: str | None = None
@@ -124,10 +129,12 @@ class Engine:
 
     def run(self) -> None:
         self._load_checkpoints()
+        self._publish()
+        self.ready.set()
         self._guard(self._catch_up)
         self.caught_up = True
         self._publish()
-        self.ready.set()
+        self.watch_news()  # the daemon announces the end of the catch-up
         while True:
             batch = self._next_batch()
             if any(r.kind is ReqKind.STOP for r in batch):
@@ -255,11 +262,30 @@ class Engine:
         self._guard(self._agents)
 
     def _catch_up(self) -> None:
+        helped: set[str] = set()
+        self._guard(lambda: helped.update(self._catch_up_in_helpers()))
+        if self.stopping.is_set():
+            return
         self._ingest(None, reconcile=False, live=False)
         self.dirty = {self.today}
         self._flush()
-        self._checkpoint(force=True)
+        # Every checkpoint is saved once (paths may have changed with nothing to read), but helpers saved theirs.
+        self._unsaved |= set(self.indexes) - helped
+        self._checkpoint()
         release_memory()
+
+    def _catch_up_in_helpers(self) -> set[str]:
+        """Adopt what helper processes read of a big catch-up (see `workers`); what they leave, and anything
+        that grew meanwhile, the in-process catch-up reads. Returns the agents they read."""
+        helped = set()
+        for idx, report in workers.catch_up(self.target, self._agents(), self.stopping):
+            self.indexes[idx.agent.id] = idx
+            self.generation[idx.agent.id] += 1
+            self._took(idx, report, reconcile=False, live=False)
+            helped.add(idx.agent.id)
+        self._unsaved -= helped
+        release_memory()
+        return helped
 
     def _ingest(self, only: set[str] | None, *, reconcile: bool, live: bool = True) -> None:
         for idx in self._agents(rediscover=only is None):
@@ -267,29 +293,33 @@ class Engine:
                 continue
             sources = set(idx.sources)
             report = idx.refresh(self.clock)
-            self._skipped[idx.agent.id] = idx.skipped()  # it only changes when the agent is read
             if sources != idx.sources.keys():  # a transcript appeared or vanished
                 self.generation[idx.agent.id] += 1
             if report.read_bytes > BIG_READ:
                 release_memory()
-            self.bytes_read += report.read_bytes
-            self.resets += report.resets
-            for err in report.errors:
-                self.note_error(err)
-            if not report.read_bytes and not report.changed_days:
-                continue
-            self._unsaved.add(idx.agent.id)
-            self.generation[idx.agent.id] += 1
-            if reconcile and idx.agent.id not in self._events and report.read_bytes:
-                self._suspects.setdefault(idx.agent.id, time.monotonic())
-                log.debug("scan found %d unannounced bytes for agent %s", report.read_bytes, idx.agent.id)
-            self._note_newest(idx, report.changed_days)
-            if live:
-                recent = {d for d in report.changed_days if d >= self.today - timedelta(days=1)}
-                if recent:
-                    self.dirty |= recent
-                    self._debounce()
+            self._took(idx, report, reconcile=reconcile, live=live)
         self._events.clear()
+
+    def _took(self, idx: AgentIndex, report: RefreshReport, *, reconcile: bool, live: bool) -> None:
+        """Account for what a refresh of `idx` read: counters, errors, what to save, write and suspect."""
+        self._skipped[idx.agent.id] = idx.skipped()  # it only changes when the agent is read
+        self.bytes_read += report.read_bytes
+        self.resets += report.resets
+        for err in report.errors:
+            self.note_error(err)
+        if not report.read_bytes and not report.changed_days:
+            return
+        self._unsaved.add(idx.agent.id)
+        self.generation[idx.agent.id] += 1
+        if reconcile and idx.agent.id not in self._events and report.read_bytes:
+            self._suspects.setdefault(idx.agent.id, time.monotonic())
+            log.debug("scan found %d unannounced bytes for agent %s", report.read_bytes, idx.agent.id)
+        self._note_newest(idx, report.changed_days)
+        if live:
+            recent = {d for d in report.changed_days if d >= self.today - timedelta(days=1)}
+            if recent:
+                self.dirty |= recent
+                self._debounce()
 
     def refresh(self, agents: set[str]) -> None:
         """Read whatever grew in these agents' sources now (engine thread; a query wants current counts)."""

@@ -5,7 +5,9 @@ Threads: the engine (owns all state and its own timing: the debounced flush, wri
 observer (posts "changed"), APScheduler's pool (posts "rescan" and "finalize"; pings the service
 manager's watchdog), the control server (serves the published status and asks the engine for answers),
 the nightly summary worker, and the main thread, which sleeps until a signal, the engine or the watcher
-wakes it: it announces READY=1 once the engine has caught up, applies config reloads and checks the watch.
+wakes it: it announces READY=1 once the engine has loaded its checkpoints (the start-up catch-up goes on
+after it; on a big history it runs in helper processes, see workers.py), applies config reloads and
+checks the watch.
 
 Watch health (main thread): the watcher is given the directories the engine wants watched and checked
 (dead threads, deleted or replaced dirs, dirs that appeared) and rebuilt — at once when the engine wants
@@ -104,13 +106,16 @@ class Daemon:
             engine_thread = threading.Thread(target=self._run_engine, name="engine", daemon=True)
             engine_thread.start()
             self._start_scheduler()
-            announced = False
+            announced = caught_up = False
             next_health = 0.0
             while not self.stop_event.is_set():
                 if not announced and self.engine.ready.is_set():
                     announced = True
                     self._ready()  # starts watching, so the health check is not due yet
                     next_health = self._next_health()
+                if announced and not caught_up and self.engine.caught_up:
+                    caught_up = True
+                    self._caught_up()
                 if self.reload_event.is_set():
                     self.reload_event.clear()
                     self._reload()
@@ -121,7 +126,7 @@ class Daemon:
                     self.health_event.clear()
                     self._guarded_health()
                     next_health = self._next_health()
-                if not announced:  # wake the moment the engine has caught up (signals: within START_WAIT)
+                if not announced:  # wake the moment the engine is ready (signals: within START_WAIT)
                     self.engine.ready.wait(START_WAIT)
                     continue
                 # Sleep until a flag's setter wakes us (each sets its flag first, then `wake`) or the next
@@ -129,6 +134,7 @@ class Daemon:
                 self.wake.wait(max(0.0, next_health - time.monotonic()))
                 self.wake.clear()
             notify("STOPPING=1")
+            self.engine.stopping.set()
             self.engine.post(Req(ReqKind.STOP))
             engine_thread.join(timeout=10)
             return 0
@@ -176,16 +182,25 @@ class Daemon:
         self.scheduler.start()
 
     def _ready(self) -> None:
-        """The engine has caught up: start watching, tell the service manager, and make up a nightly
-        summary missed while the daemon was down."""
+        """The engine has loaded its checkpoints: start watching, tell the service manager (the catch-up
+        goes on after READY=1), and ask for a nightly summary missed while the daemon was down (the engine
+        starts it once caught up)."""
         self._guarded_health()
         agents = len(self.engine.status.agents)
-        notify(f"READY=1\nSTATUS=watching {agents} agent(s)")
-        log.info("caught up; watching %d agent(s)", agents)
+        if self.engine.caught_up:
+            notify(f"READY=1\nSTATUS=watching {agents} agent(s)")
+        else:
+            notify(f"READY=1\nSTATUS=catching up on {agents} agent(s)")
+        log.info("ready; watching %d agent(s)", agents)
         if self.nightly.send is not None:
             self._nightly()
         else:
             log.info("nightly summaries off: %s", self.nightly.off)
+
+    def _caught_up(self) -> None:
+        agents = len(self.engine.status.agents)
+        notify(f"STATUS=watching {agents} agent(s)")
+        log.info("caught up; watching %d agent(s)", agents)
 
     def _nightly(self) -> None:
         self.engine.post(Req(ReqKind.CALL, fn=self.nightly.start))

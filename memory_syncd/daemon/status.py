@@ -60,7 +60,7 @@ class Status:
     pid: int = 0
     started_at: datetime | None = None
     uptime: float = 0.0  # seconds
-    caught_up: bool = False  # the start-up catch-up is done (READY=1 has been sent or is about to be)
+    caught_up: bool = False  # the start-up catch-up is done (READY=1 comes before it)
     agents: tuple[str, ...] = ()
     files: int = 0  # transcript sources tracked
     today: date | None = None

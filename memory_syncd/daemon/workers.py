@@ -1,0 +1,209 @@
+"""The daemon's start-up catch-up over a big history, read in helper processes: both ends of it.
+
+Why: reading gigabytes of transcripts lifts the heap to its high-water mark (the parser's buffers, big tool
+results), and glibc keeps most of that in the daemon's RSS for good, fragmented, long after the index has
+shrunk to what it keeps. A helper process reads instead and saves the agent's checkpoint; the daemon then
+loads that checkpoint as it would after a restart, so its RSS is what it keeps. With more than one core,
+the agents are dealt out to one helper per core, so the catch-up also takes about half as long on two.
+
+Contract: a helper gets the agents, zone, line cap and state dir (pickled on stdin), brings each agent's
+checkpoint up to date exactly as the daemon would in process (`AgentIndex.refresh`), saves it, and prints
+the `RefreshReport` of each agent it saved (pickled on stdout). Anything that goes wrong in a helper — it
+cannot start, dies, or cannot save — only means the daemon reads those agents itself. A helper whose
+daemon dies exits within PARENT_CHECK_SECONDS (it watches its parent), and `run` kills the helpers when
+the daemon is asked to stop.
+
+Small catch-ups stay in process: below `worker_catch_up_mb` to read, starting an interpreter costs more than
+it saves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from memory_syncd.read import cache, store
+from memory_syncd.read.ingest import AgentIndex, RefreshReport
+from memory_syncd.read.parse import DayClock
+from memory_syncd.read.sources import Agent, list_sessions
+from memory_syncd.scope import Target
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.2  # how often the daemon looks at its helpers (and at a stop request) while they read
+PARENT_CHECK_SECONDS = 0.2  # how often a helper checks that its daemon is still there
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one helper reads: these agents, into their checkpoints under `state_dir`."""
+
+    agents: tuple[Agent, ...]
+    zone: tzinfo
+    max_line: int
+    state_dir: Path
+
+
+def unread(idx: AgentIndex) -> int:
+    """About how many bytes a refresh of `idx` would read: the sizes of the sources its state does not match."""
+    total = 0
+    for path, _kind in list_sessions(idx.agent.sessions_dir).files:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        known = idx.sources.get(f"{st.st_dev}:{st.st_ino}")
+        if known is None or known.size != st.st_size or known.mtime_ns != st.st_mtime_ns:
+            total += st.st_size - (known.tail.offset if known is not None and known.size <= st.st_size else 0)
+    db = idx.agent.sqlite
+    if db is not None:
+        known = idx.sources.get(f"sqlite:{db}")
+        if known is None or known.ident != store.signature(db):
+            for p in (str(db), f"{db}-wal"):
+                with contextlib.suppress(OSError):
+                    total += os.stat(p).st_size
+    return total
+
+
+def shares(sizes: Sequence[int], cores: int) -> list[list[int]]:
+    """The agents (by position) each helper reads: the ones with anything to read, dealt out biggest first to
+    whichever helper has the least so far; one helper per core at most, and at least one."""
+    todo = sorted((i for i, size in enumerate(sizes) if size), key=lambda i: (-sizes[i], i))
+    count = max(1, min(cores, len(todo)))
+    loads = [0] * count
+    out: list[list[int]] = [[] for _ in range(count)]
+    for i in todo:
+        k = min(range(count), key=lambda k: (loads[k], k))
+        loads[k] += sizes[i]
+        out[k].append(i)
+    return [share for share in out if share]
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run(jobs: Sequence[Job], stopping: threading.Event) -> dict[str, RefreshReport]:
+    """Run one helper per job and wait for them all (or for `stopping`, which kills them). Returns the
+    report of every agent a helper brought up to date and saved; the others are the caller's to read."""
+    procs: list[subprocess.Popen[bytes]] = []
+    pending: dict[int, bytes | None] = {}  # the job still to send (None once sent: `communicate` keeps it)
+    for job in jobs:
+        try:
+            spec = pickle.dumps(job)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:  # a zone read from a file, say
+            log.info("reading in process: the catch-up cannot be handed to a helper (%s)", e)
+            continue
+        try:
+            # The daemon's pid on the command line: one that died while the helper started is noticed too.
+            proc = subprocess.Popen([sys.executable, "-m", __name__, str(os.getpid())], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, close_fds=True)
+        except OSError as e:
+            log.warning("cannot start a catch-up helper (%s); reading in process", e)
+            continue
+        procs.append(proc)
+        pending[len(procs) - 1] = spec
+    done: dict[str, RefreshReport] = {}
+    try:
+        while pending and not stopping.is_set():
+            for i, job_bytes in list(pending.items()):
+                try:
+                    out, _ = procs[i].communicate(job_bytes, timeout=POLL_SECONDS / len(pending))
+                except subprocess.TimeoutExpired:
+                    pending[i] = None
+                    continue
+                del pending[i]
+                done.update(_outcomes(procs[i], out))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return done
+
+
+def catch_up(target: Target, indexes: Sequence[AgentIndex],
+             stopping: threading.Event) -> list[tuple[AgentIndex, RefreshReport]]:
+    """Have helpers read `indexes` (when there is at least `worker_catch_up_mb` to read), and return a fresh
+    index for each agent they saved, loaded from its checkpoint, with the helper's report ([] otherwise)."""
+    sizes = [unread(idx) for idx in indexes]
+    if not sum(sizes) or sum(sizes) < target.cfg.daemon.worker_catch_up_mb * 1e6:
+        return []
+    jobs = [Job(tuple(indexes[i].agent for i in share), target.zone, target.cfg.max_line_bytes, target.state_dir)
+            for share in shares(sizes, cores())]
+    log.info("catching up on %.0f MB in %d helper process(es)", sum(sizes) / 1e6, len(jobs))
+    done = run(jobs, stopping)
+    adopted = []
+    for agent, report in done.items():
+        old = next(idx for idx in indexes if idx.agent.id == agent)
+        idx = AgentIndex(old.agent, old.timezone, old.max_line, keep_vanished=old.keep_vanished)
+        if cache.load(idx, cache.cache_path(target.state_dir, idx.agent, "checkpoint")):
+            adopted.append((idx, report))
+    log.info("helpers read %d of %d agent(s)", len(adopted), len(indexes))
+    return adopted
+
+
+def _outcomes(proc: subprocess.Popen[bytes], out: bytes) -> dict[str, RefreshReport]:
+    if proc.returncode != 0:
+        log.warning("a catch-up helper ended with code %s; reading its agents in process", proc.returncode)
+        return {}
+    try:
+        got: dict[str, RefreshReport] = pickle.loads(out)
+    except Exception as e:  # a helper that printed something else: its agents are read in process
+        log.warning("a catch-up helper's answer is unreadable (%s); reading its agents in process", e)
+        return {}
+    return got
+
+
+def _read(job: Job) -> dict[str, RefreshReport]:
+    """In a helper: bring each agent's checkpoint up to date; the reports of those saved."""
+    out: dict[str, RefreshReport] = {}
+    for agent in job.agents:
+        path = cache.cache_path(job.state_dir, agent, "checkpoint")
+        idx = AgentIndex(agent, getattr(job.zone, "key", str(job.zone)), job.max_line, keep_vanished=True)
+        cache.load(idx, path)
+        report = idx.refresh(DayClock(job.zone))
+        problem = cache.save(idx, path)
+        if problem:  # the daemon reads this agent itself, and says so
+            log.warning("cannot write checkpoint %s: %s", path, problem)
+        else:
+            out[agent.id] = report
+    return out
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            os._exit(3)  # the daemon is gone: what this helper reads would go nowhere
+        time.sleep(PARENT_CHECK_SECONDS)
+
+
+def main() -> int:
+    parent = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    job: Any = pickle.load(sys.stdin.buffer)
+    if not isinstance(job, Job):
+        return 2
+    answer = pickle.dumps(_read(job))
+    sys.stdout.buffer.write(answer)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    # Run from the module under its own name: what the daemon pickled names memory_syncd.daemon.workers'
+    # classes, which a `__main__` copy of this module would not be.
+    from memory_syncd.daemon.workers import main as _main
+
+    sys.exit(_main())
