@@ -19,7 +19,6 @@ it saves.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import pickle
@@ -33,10 +32,10 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from memory_syncd.read import cache, store
+from memory_syncd.read import cache
 from memory_syncd.read.ingest import AgentIndex, RefreshReport
 from memory_syncd.read.parse import DayClock
-from memory_syncd.read.sources import Agent, list_sessions
+from memory_syncd.read.sources import Agent
 from memory_syncd.scope import Target
 
 log = logging.getLogger(__name__)
@@ -53,27 +52,6 @@ class Job:
     zone: tzinfo
     max_line: int
     state_dir: Path
-
-
-def unread(idx: AgentIndex) -> int:
-    """About how many bytes a refresh of `idx` would read: the sizes of the sources its state does not match."""
-    total = 0
-    for path, _kind in list_sessions(idx.agent.sessions_dir).files:
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        known = idx.sources.get(f"{st.st_dev}:{st.st_ino}")
-        if known is None or known.size != st.st_size or known.mtime_ns != st.st_mtime_ns:
-            total += st.st_size - (known.tail.offset if known is not None and known.size <= st.st_size else 0)
-    db = idx.agent.sqlite
-    if db is not None:
-        known = idx.sources.get(f"sqlite:{db}")
-        if known is None or known.ident != store.signature(db):
-            for p in (str(db), f"{db}-wal"):
-                with contextlib.suppress(OSError):
-                    total += os.stat(p).st_size
-    return total
 
 
 def shares(sizes: Sequence[int], cores: int) -> list[list[int]]:
@@ -137,7 +115,7 @@ def catch_up(target: Target, indexes: Sequence[AgentIndex],
              stopping: threading.Event) -> list[tuple[AgentIndex, RefreshReport]]:
     """Have helpers read `indexes` (when there is at least `worker_catch_up_mb` to read), and return a fresh
     index for each agent they saved, loaded from its checkpoint, with the helper's report ([] otherwise)."""
-    sizes = [unread(idx) for idx in indexes]
+    sizes = [sum(idx.stale().values()) for idx in indexes]
     if not sum(sizes) or sum(sizes) < target.cfg.daemon.worker_catch_up_mb * 1e6:
         return []
     jobs = [Job(tuple(indexes[i].agent for i in share), target.zone, target.cfg.max_line_bytes, target.state_dir)
