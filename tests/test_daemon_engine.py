@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from daemon_harness import AUTO, Messages, append, away_from_midnight, today, wait_until
+from daemon_harness import AUTO, Messages, append, away_from_midnight, now_ms, today, wait_until
+from fixtures_openclaw import assistant, dumps, header, user
 
 from memory_syncd import config
 from memory_syncd.daemon.engine import EVENT_GRACE, Engine, Req, ReqKind
+from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.parse import DayClock
 from memory_syncd.scope import resolve
 
 
@@ -95,3 +100,33 @@ def test_the_engine_keeps_its_own_flush_deadline(tmp_path: Path) -> None:
             counts.add(_written(tmp_path))
         assert len(counts - {1}) >= 1, "nothing written while the stream went on"
         wait_until(lambda: _written(tmp_path) == m.written, timeout=5, what="the last write")
+
+
+def test_a_new_zone_is_read_again_through_helpers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A reload with another zone re-reads every transcript (day buckets depend on the zone); with
+    `worker_catch_up_mb = 0` helper processes do it, and the days come out as an in-process read gives them."""
+    caplog.set_level(logging.INFO, logger="memory_syncd.daemon.workers")
+    with running(tmp_path, worker_catch_up_mb=0) as engine:
+        start = now_ms() - 3 * 86_400_000
+        records = [header("s1", start)] + [(user if i % 2 == 0 else assistant)(start + i * 3_600_000, f"step {i}")
+                                          for i in range(72)]
+        append(engine.target.agents[0].sessions_dir / "s1.jsonl", b"".join(dumps(r) + b"\n" for r in records))
+        engine.post(Req(ReqKind.CHANGED, "main"))
+        wait_until(lambda: sum(d.messages for d in engine.indexes["main"].days().values()) == 72, what="reading")
+        before = engine.generation["main"]
+        tokyo = dataclasses.replace(engine.target, zone=ZoneInfo("Asia/Tokyo"))
+        done = threading.Event()
+
+        def reload() -> None:
+            engine.set_target(tokyo)
+            done.set()
+
+        engine.post(Req(ReqKind.CALL, fn=reload))
+        assert done.wait(30)
+        assert "helpers read 1 of 1 agent(s)" in caplog.text
+        idx = engine.indexes["main"]
+        assert idx.timezone == "Asia/Tokyo" and engine.generation["main"] > before
+        assert engine.errors == 0, engine.last_error
+        inline = AgentIndex(idx.agent, "Asia/Tokyo", idx.max_line)
+        inline.refresh(DayClock(ZoneInfo("Asia/Tokyo")))
+        assert idx.days() == inline.days()

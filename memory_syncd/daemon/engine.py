@@ -397,6 +397,7 @@ class Engine:
             self.clock = DayClock(target.zone)
             self.indexes.clear()
             self.today = self._today()
+            self._catch_up_in_helpers()
             self._ingest(None, reconcile=False, live=False)
         # Today's block is rewritten under the new settings (write mode, budget, zone) right away.
         self.dirty.add(self.today)
