@@ -29,15 +29,31 @@ _COMPARED = 16  # a line is compared with at most this many recent lines of each
 _LETTERS = re.compile(r"[^\W\d_]+")
 _LIST_MARK = re.compile(r"^(?:[-*•>]|\d+[.)])\s+")
 _WORDS = re.compile(r"[\s，。：；！？、（）「」]+")
+_CJK_PUNCTUATION = re.compile(r"[，。：；！？、（）「」]")  # what `_WORDS` splits at besides spaces
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\s+(?=- )")
 _SENTENCE_LATIN = re.compile(r"(?<=[.!?])\s+|\s+(?=- )")  # the same without CJK ends: a third faster
 _TIME_OR_NUMBER = re.compile(r"^[+-]?\d+(?:[.,:/-]\d+)*(?:%|h|m|s|ms|[KMGT]i?B)?$")
 _CURRENCY = re.compile(r"[€$£¥₹]")
 _FILE = re.compile(r"^[\w.-]+\.[A-Za-z][A-Za-z0-9]{0,5}$")
-_DECISION = re.compile(  # matched against lower-cased text: twice as fast as re.IGNORECASE
-    r"\b(?:decid\w*|agree\w*|approv\w*|chose|choose|picked|switch\w*|will|plan\w*|scheduled|remind\w*|todo|"
-    r"next|fixed|merged|deployed|created|moved|confirmed|booked|filed|tagged|pushed|added|opened|rotated|noted|"
-    r"saved|sent|cancel+ed|postponed|renamed|released)\b|已|决定|将")
+_DECISION_WORDS = (r"decid\w*", r"agree\w*", r"approv\w*", "chose", "choose", "picked", r"switch\w*", "will",
+                   r"plan\w*", "scheduled", r"remind\w*", "todo", "next", "fixed", "merged", "deployed", "created",
+                   "moved", "confirmed", "booked", "filed", "tagged", "pushed", "added", "opened", "rotated", "noted",
+                   "saved", "sent", "cancel+ed", "postponed", "renamed", "released")
+
+
+def _decision_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """`\\b(?:word|…)\\b|已|决定|将`, written so that most places are passed over at their first character: the
+    words grouped by their first letter behind a lookahead on those letters (a lookbehind instead of the
+    leading `\\b`, which a letter makes equivalent). Matched against lower-cased text: twice as fast as
+    re.IGNORECASE; this form another third faster."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        groups.setdefault(w[0], []).append(w[1:])
+    alternatives = "|".join(f"{first}(?:{'|'.join(rest)})" for first, rest in groups.items())
+    return re.compile(rf"(?=[{''.join(groups)}])(?<!\w)(?:{alternatives})\b|已|决定|将")
+
+
+_DECISION = _decision_pattern(_DECISION_WORDS)
 
 
 def find_mentions(text: str) -> list[str]:
@@ -50,7 +66,7 @@ def find_mentions(text: str) -> list[str]:
     found += [m for m in _NAME.findall(plain) if m not in _COMMON_NAMES]
     # Words one by one: a regex over the whole text is several times slower than this, as most words repeat.
     words = plain.split()
-    if not plain.isascii():  # CJK text runs words into its punctuation: split there too
+    if not plain.isascii() and _CJK_PUNCTUATION.search(plain):  # CJK runs words into its punctuation: split there
         words = [w for word in words for w in (_WORDS.split(word) if not word.isascii() else (word,))]
     found += filter(None, map(_word, dict.fromkeys(words)))
     return found
