@@ -17,7 +17,7 @@ Invariants:
   without a rescan; replaying from an older checkpoint never double counts (key sets).
 - Start-up: checkpoints are loaded, the status published and `ready` set (READY=1); then the catch-up
   reads what grew meanwhile (a big one in helper processes, see `workers`) and writes today once.
-- Only today and yesterday are rewritten automatically. A day whose write fails stays dirty and is
+- Only today and yesterday are rewritten automatically. A day whose write fails stays pending and is
   retried with backoff, without waiting for a new message.
 - A scan that finds data no file event announced only counts as a missed event if no event follows
   within EVENT_GRACE (an event may trail its write); the daemon's health check acts on real misses.
@@ -41,15 +41,14 @@ from pathlib import Path
 
 from memory_syncd import statefile
 from memory_syncd.daemon import agents, workers
+from memory_syncd.daemon.pending import Pending
 from memory_syncd.daemon.process import release_memory
 from memory_syncd.daemon.status import Status
 from memory_syncd.daemon.watch import Watch
-from memory_syncd.errors import MemorySyncError
 from memory_syncd.read import cache
 from memory_syncd.read.ingest import AgentIndex, RefreshReport
 from memory_syncd.read.parse import DayClock
 from memory_syncd.scope import Target
-from memory_syncd.write import writer
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +99,8 @@ class Engine:
         self.scan_seconds = 0.0  # CPU time of the last full stat scan (the daemon spaces them by it)
         self.bytes_read = 0  # since start: 0 after a restart over unchanged files means nothing was re-read
         self.resets = 0  # files found truncated, replaced or rewritten (re-read from byte 0)
-        self.last_write: float | None = None
-        self.last_write_lag: float | None = None
         self.newest_ms = 0
-        self.dirty: set[date] = set()
+        self.pending = Pending()  # the days still to write, and when
         self.today = self._today()
         self._events: set[str] = set()
         # Agents a scan found unannounced bytes for, and when. Their event may just be late (written a
@@ -111,11 +108,6 @@ class Engine:
         self._suspects: dict[str, float] = {}
         self._unsaved: set[str] = set()  # agents whose index moved since their last checkpoint
         self._last_checkpoint = 0.0
-        # Deadlines, in monotonic time (None: none pending).
-        self._dirty_since: float | None = None  # the first change not yet written
-        self._flush_at: float | None = None  # the debounced write of the dirty days
-        self._retry_at: float | None = None  # the next try of a failed write
-        self._retry_delay = 0.0
         self.status = Status()
         self.watches: tuple[Watch, ...] = ()
         self._publish()
@@ -162,7 +154,7 @@ class Engine:
     def _next_deadline(self) -> float:
         """The earliest monotonic time `_tick` has something to do (inf if nothing is pending)."""
         now = time.monotonic()
-        times = [t for t in (self._flush_at, self._retry_at) if t is not None]
+        times = self.pending.deadlines()
         times += [since + EVENT_GRACE for since in self._suspects.values()]
         if self._unsaved:
             times.append(self._last_checkpoint + self.target.cfg.daemon.checkpoint_seconds)
@@ -183,10 +175,10 @@ class Engine:
         today = self._today()
         if today != self.today:
             # Midnight (or a wake-up after it): yesterday gets its final version.
-            self.dirty.add(self.today)
+            self.pending.days.add(self.today)
             self.today = today
             self._guard(self._flush)
-        elif any(t is not None and now >= t for t in (self._flush_at, self._retry_at)):
+        elif self.pending.due(now):
             self._guard(self._flush)
         if self._unsaved and now - self._last_checkpoint >= self.target.cfg.daemon.checkpoint_seconds:
             self._checkpoint()
@@ -207,7 +199,7 @@ class Engine:
             self._guard(lambda: self._ingest(changed, reconcile=False))
         for r in batch:
             if r.kind is ReqKind.FINALIZE and r.day is not None:
-                self.dirty.add(r.day)
+                self.pending.days.add(r.day)
             if r.kind is ReqKind.CALL and r.fn is not None:
                 self._guard(r.fn)
         if any(r.kind is ReqKind.FINALIZE for r in batch):
@@ -267,7 +259,7 @@ class Engine:
         if self.stopping.is_set():
             return
         self._ingest(None, reconcile=False, live=False)
-        self.dirty = {self.today}
+        self.pending.days = {self.today}
         self._flush()
         # Every checkpoint is saved once (paths may have changed with nothing to read), but helpers saved theirs.
         self._unsaved |= set(self.indexes) - helped
@@ -318,21 +310,12 @@ class Engine:
         if live:
             recent = {d for d in report.changed_days if d >= self.today - timedelta(days=1)}
             if recent:
-                self.dirty |= recent
-                self._debounce()
+                d = self.target.cfg.daemon
+                self.pending.changed(recent, d.debounce_seconds, d.max_delay_seconds)
 
     def refresh(self, agents: set[str]) -> None:
         """Read whatever grew in these agents' sources now (engine thread; a query wants current counts)."""
         self._guard(lambda: self._ingest(agents, reconcile=True))
-
-    def _debounce(self) -> None:
-        """Move the flush deadline: `debounce_seconds` after this change, but no later than
-        `max_delay_seconds` after the first change not yet written, so a steady stream still gets written."""
-        d = self.target.cfg.daemon
-        now = time.monotonic()
-        if self._dirty_since is None:
-            self._dirty_since = now
-        self._flush_at = min(now + d.debounce_seconds, self._dirty_since + d.max_delay_seconds)
 
     def _note_newest(self, idx: AgentIndex, days: set[date]) -> None:
         for d in days:
@@ -344,36 +327,7 @@ class Engine:
     # -- writing --
 
     def _flush(self) -> None:
-        """Write the dirty days. A day whose write fails stays dirty and is retried with backoff (1 s,
-        doubling to a minute), even if no new message comes to trigger it."""
-        days, self.dirty = self.dirty, set()
-        self._dirty_since = self._flush_at = None
-        failed: set[date] = set()
-        for day in sorted(days):
-            for idx in self.indexes.values():
-                try:
-                    v = writer.view(self.target, idx, only=day)
-                    if day not in v.days:
-                        continue
-                    writer.write_day(self.target, v, day, lock_timeout=10.0)
-                except (MemorySyncError, OSError) as e:
-                    failed.add(day)
-                    self._error(f"cannot write {day} of agent {idx.agent.id}: {e}")
-                    continue
-                except Exception:  # a bug or hostile input: the day stays dirty and is retried, not dropped
-                    failed.add(day)
-                    self._error(f"cannot write {day} of agent {idx.agent.id}: unexpected error (see the log)")
-                    log.exception("writing %s of agent %s failed", day, idx.agent.id)
-                    continue
-                self.last_write = time.time()
-                if self.newest_ms:
-                    self.last_write_lag = max(0.0, self.last_write - self.newest_ms / 1000)
-        if failed:
-            self.dirty |= failed
-            self._retry_delay = min(60.0, self._retry_delay * 2) if self._retry_delay else 1.0
-            self._retry_at = time.monotonic() + self._retry_delay
-        else:
-            self._retry_delay, self._retry_at = 0.0, None
+        self.pending.write(self.target, self.indexes.values(), self.newest_ms, self._error)
 
     def _checkpoint(self, force: bool = False) -> None:
         if not (self._unsaved or force):
@@ -400,7 +354,7 @@ class Engine:
             self._catch_up_in_helpers()
             self._ingest(None, reconcile=False, live=False)
         # Today's block is rewritten under the new settings (write mode, budget, zone) right away.
-        self.dirty.add(self.today)
+        self.pending.days.add(self.today)
         self._flush()
         self._publish()
 
@@ -414,12 +368,13 @@ class Engine:
             skipped.update(self._skipped.get(idx.agent.id) or idx.skipped())
             msgs += idx.day_count(self.today)
         now = time.time()
-        flush = {} if self._flush_at is None else {"flush": _local(now + self._flush_at - time.monotonic())}
+        p = self.pending
+        flush = {} if p.at is None else {"flush": _local(now + p.at - time.monotonic())}
         self.status = Status(
             pid=os.getpid(), started_at=_local(self.started_at), uptime=round(now - self.started_at, 1),
             caught_up=self.caught_up, agents=tuple(sorted(self.indexes)), files=files, today=self.today,
-            messages_today=msgs, last_write=_local(self.last_write) if self.last_write else None,
-            last_write_lag_seconds=round(self.last_write_lag, 3) if self.last_write_lag is not None else None,
+            messages_today=msgs, last_write=_local(p.last_write) if p.last_write else None,
+            last_write_lag_seconds=round(p.last_write_lag, 3) if p.last_write_lag is not None else None,
             newest_message=_local(self.newest_ms / 1000) if self.newest_ms else None, errors=self.errors,
             last_error=self.last_error, missed_events=self.missed_events, bytes_read=self.bytes_read,
             resets=self.resets, skipped=dict(skipped), timezone=self.target.zone.key, next_jobs=flush)
