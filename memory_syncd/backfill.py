@@ -69,7 +69,8 @@ def run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: dat
     day written first (a failed summary is reported and the day is written without it).
 
     Days are independent once the index exists: with several days to write and no LLM requests to make,
-    they are rendered and written by forked workers, one per core (results come back in plan order)."""
+    they are rendered and written by forked workers, one per core, busiest first (results come back in plan
+    order)."""
     views = [writer.view(target, idx) for idx in indexes]
     plan = [(v, d, n, status) for v in views for d, n, status in choose(v, sel, today, target.cfg)]
     job = _Job(target, plan, sel, dry_run, send)
@@ -81,15 +82,19 @@ def run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: dat
         # Workers only read the index: kept out of their garbage collections, its pages are never written
         # (so never copied) by a worker, and the collections have less to walk.
         gc.freeze()
+        # The busiest days first, so that the last ones to finish are short and both cores stay busy to the end
+        order = sorted(range(len(plan)), key=lambda i: -plan[i][2])
+        done: dict[int, writer.DayResult] = {}
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for i, r in enumerate(pool.imap(_work, range(len(plan)))):
-                    results.append(r)
+                for i, r in zip(order, pool.imap(_work, order), strict=True):
+                    done[i] = r
                     if progress:
-                        progress(i + 1, len(plan), f"{r.agent} {r.day.isoformat()}")
+                        progress(len(done), len(plan), f"{r.agent} {r.day.isoformat()}")
         finally:
             gc.unfreeze()
             _JOB = None
+        results = [done[i] for i in range(len(plan))]
     else:
         for i in range(len(plan)):
             if progress:
