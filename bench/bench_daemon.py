@@ -772,7 +772,7 @@ def run_history(label: str, src: Path, a: argparse.Namespace, rep: Report, big: 
             rep.row("  cold start: caught_up", f"{times(cold, 'caught_up')}; best {mb / best:.0f} MB/s end to end, "
                                                f"{rate:.0f} MB/s from the socket's first answer")
             rep.row("  cold start: socket answers", times(cold, "socket"))
-            rep.row("  cold start: READY=1", times(cold, "ready") + " (sent only once caught up)")
+            rep.row("  cold start: READY=1", times(cold, "ready") + " (the catch-up goes on after it)")
             rep.row("  status (socket) during catch-up", dist(during, "ms") +
                     f"; {sum(r.status_failures for r in cold)} failed")
             rep.row("  memory after cold catch-up", fmt_mem(cold_mem[-1]) +
@@ -828,8 +828,12 @@ def run_history(label: str, src: Path, a: argparse.Namespace, rep: Report, big: 
                       idle.wakeups_per_s <= 1)
             rep.check("VmRSS after samples + idle", f"{mem_idle['VmRSS'] / 1024:.0f} MiB", "<= 100 MB",
                       mem_idle["VmRSS"] / 1024 <= 100 / 1.048576)
-            rep.check("steady VmRSS (issue 14)", f"{mem_idle['VmRSS'] / 1024:.0f} MiB", "< 80 MiB",
-                      mem_idle["VmRSS"] / 1024 < 80)
+            if a.label == "scale":  # issue 14 asks <= 100 MiB of a 5 GB history, < 80 MiB otherwise
+                rep.check("steady VmRSS (issue 14, 5 GB history)", f"{mem_idle['VmRSS'] / 1024:.0f} MiB",
+                          "<= 100 MiB", mem_idle["VmRSS"] / 1024 <= 100)
+            else:
+                rep.check("steady VmRSS (issue 14)", f"{mem_idle['VmRSS'] / 1024:.0f} MiB", "< 80 MiB",
+                          mem_idle["VmRSS"] / 1024 < 80)
         cold[-1].stopped = d.stop()
         if not big:
             rep.row("  graceful stop (SIGTERM)", secs(cold[-1].stopped))
