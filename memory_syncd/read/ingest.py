@@ -20,11 +20,9 @@ Invariants:
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import sqlite3
-import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,7 +37,7 @@ from memory_syncd.read.parse import DayClock, Message, Skip, SkipReason, parse_l
 from memory_syncd.read.sessionmeta import SessionMeta
 from memory_syncd.read.skim import BIG, amplifies
 from memory_syncd.read.sources import Agent, Kind, list_sessions
-from memory_syncd.read.tail import Identity, TailState
+from memory_syncd.read.tail import Identity, TailState, open_regular
 
 log = logging.getLogger(__name__)
 
@@ -392,19 +390,6 @@ class AgentIndex:
 TOO_COMPLEX = Skip(SkipReason.MALFORMED)  # what a line that `amplifies` counts as
 
 
-def open_regular(path: Path | str) -> BinaryIO:
-    """Open a transcript for reading; OSError if it is not a regular file (a FIFO put in its place would
-    block a plain open for ever, a device would never end)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
 def session_of(name: str) -> str:
     """The session id a transcript's file name carries (used until, or unless, a header names it)."""
     return name.split(".jsonl", 1)[0]
@@ -440,14 +425,5 @@ def _file_ranges(state: SourceState, part: DayPart, max_line: int) -> Iterator[t
                     pos = b
         return
     with open_regular(state.path) as f:
-        for a, b in (span for spans in part.spans.values() for span in spans):
-            if b - a <= BIG:
-                f.seek(a)
-                yield from ((session, ln) for ln in f.read(b - a).split(b"\n") if ln)
-                continue
-            # A range holding a big line is read a line at a time, so that line is held once (not twice)
-            for start, ln in tail.read_lines(f, TailState(offset=a), max_line, tail.ReadReport()):
-                if start >= b:
-                    break
-                if ln:
-                    yield session, ln
+        ranges = (span for spans in part.spans.values() for span in spans)
+        yield from ((session, ln) for ln in tail.read_ranges(f, ranges, max_line))

@@ -1,6 +1,8 @@
-"""Incremental reads of transcript files: identity, offsets, complete lines only.
+"""Incremental reads of transcript files: identity, offsets, complete lines only; and the lines of byte
+ranges read back.
 
-Owns the question "what is new in this file since we last looked, and is it still the same file?".
+Owns the question "what is new in this file since we last looked, and is it still the same file?", and
+opening a transcript safely (`open_regular`).
 
 Invariants:
 - Only complete lines (ending in `\\n`) are consumed; a partial last line is left for the next read, so
@@ -15,11 +17,15 @@ Invariants:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
+
+from memory_syncd.read.skim import BIG
 
 FINGERPRINT_BYTES = 1024
 _CHUNK = 1 << 20
@@ -166,3 +172,31 @@ def _read_again(f: BinaryIO, start: int, length: int, resume: int) -> bytes | No
     data = f.read(length)
     f.seek(resume)
     return data if len(data) == length and b"\n" not in data else None
+
+
+def read_ranges(f: BinaryIO, spans: Iterable[tuple[int, int]], max_line: int) -> Iterator[bytes]:
+    """The non-empty lines of the byte ranges `spans` of a seekable file (each range made of whole lines)."""
+    for a, b in spans:
+        if b - a <= BIG:
+            f.seek(a)
+            yield from (ln for ln in f.read(b - a).split(b"\n") if ln)
+            continue
+        # A range holding a big line is read a line at a time, so that line is held once (not twice)
+        for start, ln in read_lines(f, TailState(offset=a), max_line, ReadReport()):
+            if start >= b:
+                break
+            if ln:
+                yield ln
+
+
+def open_regular(path: os.PathLike[str] | str) -> BinaryIO:
+    """Open a transcript for reading; OSError if it is not a regular file (a FIFO put in its place would
+    block a plain open for ever, a device would never end)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
