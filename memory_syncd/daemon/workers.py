@@ -87,7 +87,7 @@ def run(jobs: Sequence[Job], stopping: threading.Event) -> dict[str, RefreshRepo
             # The daemon's pid on the command line: one that died while the helper started is noticed too.
             proc = subprocess.Popen([sys.executable, "-m", __name__, str(os.getpid())], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, close_fds=True)
-        except OSError as e:
+        except (OSError, ValueError, TypeError) as e:  # no interpreter to run (an embedded Python, say)
             log.warning("cannot start a catch-up helper (%s); reading in process", e)
             continue
         procs.append(proc)
