@@ -14,6 +14,8 @@ import pytest
 from daemon_harness import Harness, Messages, Notifications, append, harness, now_ms, wait_until
 from fixtures_openclaw import assistant, dumps, header, user
 
+from memory_syncd.daemon.workers import shares
+
 DAY_MS = 86_400_000
 
 
@@ -145,3 +147,10 @@ def test_no_helper_outlives_its_daemon(d: Harness, sig: int) -> None:
     assert out.returncode == 0, out.stderr
     assert sum(day["messages"] for day in json.loads(out.stdout)["days"]) == total
     assert d.stop() == 0
+
+
+def test_agents_are_dealt_biggest_first_to_the_least_loaded_helper() -> None:
+    assert shares([5, 1, 4, 0, 3], 2) == [[0, 1], [2, 4]]  # 6 and 7: the agent with nothing to read is left
+    assert shares([10, 10, 10], 1) == [[0, 1, 2]]  # one core: one helper, still out of the daemon's heap
+    assert shares([7], 4) == [[0]]
+    assert shares([0, 0], 2) == []
