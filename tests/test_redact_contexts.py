@@ -55,6 +55,9 @@ def _pem(label: str, rng: random.Random, lines: int = 6) -> tuple[str, list[str]
     ("my password is " + PW, "PASSWORD"),
     ("machine api.github.com login maya password " + PW, "PASSWORD"),
     ('requests.get(url, auth=("maya", "' + PW + '"))', "PASSWORD"),
+    ('s.auth = HTTPBasicAuth("maya", "' + PW + '")', "PASSWORD"),
+    ("requests.get(url, auth=HTTPDigestAuth('maya', '" + PW + "'))", "PASSWORD"),
+    ('proxies=p, auth=requests.auth.HTTPProxyAuth("maya", "' + PW + '")', "PASSWORD"),
     ("Cookie: theme=dark; sessionid=" + RAND + "; lang=en", "SESSION-COOKIE"),
     ("- name: STRIPE_KEY\n  value: \"" + RAND + "\"", "API-KEY"),
     ('{"name": "SLACK_TOKEN", "value": "' + RAND + '"}', "TOKEN"),
@@ -239,6 +242,46 @@ def test_gated_and_ungated_keyword_rules_agree() -> None:
         gated = {(h.start, h.end, h.kind) for h in engine._text_hits(text)}
         ungated = {(h.start, h.end, h.kind) for h in engine._text_hits(text, plan_list=engine.UNGATED)}
         assert gated == ungated, text
+
+
+def _shortcut_texts() -> list[str]:
+    """Texts where the context scans take their shortcuts: literals found through the token runs (OpenSSH key
+    bodies and PuTTY headers, also inside and beside base64 blobs, several in one text), rules sharing the scan
+    of a first letter or of `auth`, and short texts that are checked for literals first."""
+    rng = random.Random(12)
+    blob = render_shape("<B64:5000>", rng)
+    bare = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" + render_shape("<B64:40>", rng)
+    ppk = KINDS_BY_NAME["PUTTY-PRIVATE-KEY"].context.replace("{}", render_shape(
+        KINDS_BY_NAME["PUTTY-PRIVATE-KEY"].shape, rng))
+    words = [f"Bearer {RAND}", f"Basic {render_shape('<BASIC:14>', rng)}", f"Cookie: session={RAND}",
+             f"credential = '{RAND}'", f"HTTPBasicAuth('maya', '{PW}')", f"auth=('maya', '{PW}')",
+             f"Authorization: token {RAND}", "basic bearer cookie cred", bare, ppk, "PuTTY-User-Key-File-3",
+             f"{blob[:300]}{bare}", "b3BlbnNzaC1rZXktdjE" * 3, f"curl -u deploy:{PW}"]
+    texts = [f"{blob}{bare}", f"{bare}{blob}", f"{blob} {bare} {ppk}\n{bare}", f"{ppk}\n{ppk}"]
+    for _ in range(200):
+        picked = rng.sample(words, rng.randint(1, 4))
+        texts.append(rng.choice([" ", "\n", "\\n", "; ", ""]).join(picked))
+        texts.append(blob.join(picked))
+    return texts
+
+
+def test_context_shortcuts_agree_with_plain_scans() -> None:
+    for text in _shortcut_texts():
+        gated = {(h.start, h.end, h.kind) for h in engine._text_hits(text)}
+        ungated = {(h.start, h.end, h.kind) for h in engine._text_hits(text, plan_list=engine.UNGATED)}
+        assert gated == ungated, text
+
+
+def test_literal_offsets_in_runs() -> None:
+    """`Runs.where` finds a literal wherever it sits in the runs: the offsets `str.find` gives."""
+    for text in _shortcut_texts()[:60]:
+        found_runs = engine._runs(text)
+        for needle in ("b3BlbnNzaC1rZXktdjE", "PuTTY-User-Key-File-"):
+            offsets, at = [], text.find(needle)
+            while at >= 0:
+                offsets.append(at)
+                at = text.find(needle, at + 1)
+            assert found_runs.where(needle.encode()) == offsets, text
 
 
 def test_base64_blobs_are_skipped_but_their_neighbours_are_not() -> None:

@@ -104,6 +104,16 @@ def _segments(size: int, blobs: Sequence[Span]) -> list[Span]:
 
 PLANS: tuple[Plan, ...] = plans.build(TEXT_RULES)
 UNGATED: tuple[Plan, ...] = plans.ungated(TEXT_RULES)  # slower, same hits (see tests)
+_Row = tuple[Plan, str, bytes, bool, tuple[str, ...], tuple[str, ...], re.Pattern[str], TextRule | None]
+
+
+def _rows(plan_list: Sequence[Plan]) -> tuple[_Row, ...]:
+    """What `_text_hits` reads of each plan, unpacked in one step: for short texts, reading the attributes one
+    by one cost about as much as the checks themselves."""
+    return tuple((p, p.requires, p.in_runs, p.lower, p.gates, p.needs, p.regex, p.alone) for p in plan_list)
+
+
+_PLAN_ROWS = _rows(PLANS)
 
 
 def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs | None = None,
@@ -119,17 +129,27 @@ def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs 
     parts = _segments(size, blobs) if blobs and same_offsets else None
     gated = size < plans.GATE_BELOW
     hits: list[Hit] = []
-    for plan in plan_list:
-        if plan.requires and plan.requires not in found:
+    for plan, requires, in_runs, lower, gates, needs, regex, alone in (
+            _PLAN_ROWS if plan_list is PLANS else _rows(plan_list)):
+        if requires and requires not in found:
             continue
-        if plan.in_runs and not found_runs.hold(plan.in_runs):
+        haystack = lowered if lower else text
+        if in_runs:
+            where = found_runs.where(in_runs)
+            if not where:
+                continue
+            if alone is not None and not lower:
+                hits.extend(_at_literal(plan, alone, text, where))
+                continue
+        if gated and gates:
+            for gate in gates:
+                if gate in haystack:
+                    break
+            else:
+                continue
+        if needs and not all(need in haystack for need in needs):
             continue
-        haystack = lowered if plan.lower else text
-        if gated and plan.literal and plan.literal not in haystack:
-            continue
-        if plan.needs and not all(need in haystack for need in plan.needs):
-            continue
-        if plan.lower and not same_offsets:
+        if lower and not same_offsets:
             # Case-insensitive twins have no literal prefix to skip to: check a rule's keywords first.
             for member in plan.members:
                 rule = member.rule
@@ -139,22 +159,40 @@ def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs 
                 for m in rule.regex_i.finditer(text):
                     hits.extend(rule.resolve(m, text))
             continue
-        if plan.alone is not None and (parts is None or not plan.lower):
+        if alone is not None and (parts is None or not lower):
             # The common case, kept free of generators. Most scans find nothing, and `search` answers that
             # without building the iterator `finditer` needs (a few hundred ns a call: much of a short text's
             # cost); from the first match on, `finditer` gives what it would have given from the start.
-            first = plan.regex.search(haystack)
+            first = regex.search(haystack)
             if first is None:
                 continue
-            resolve = plan.alone.resolve
-            for m in plan.regex.finditer(haystack, first.start()):
+            resolve = alone.resolve
+            for m in regex.finditer(haystack, first.start()):
                 hits.extend(resolve(m, text))
             continue
-        for lo, hi in parts if parts is not None and plan.lower else [(0, size)]:
-            if plan.regex.search(haystack, lo, hi) is None:
+        for lo, hi in parts if parts is not None and lower else [(0, size)]:
+            if regex.search(haystack, lo, hi) is None:
                 continue
             for owner, m in plan.matches(haystack, lo, hi):
                 hits.extend(owner.resolve(m, text))
+    return hits
+
+
+def _at_literal(plan: Plan, rule: TextRule, text: str, where: list[int]) -> list[Hit]:
+    """The hits of a rule whose every match starts with its literal (`where`: the literal's offsets, sorted):
+    the rule's regex is tried at those offsets only, left to right, skipping what a match covered. That is
+    what `finditer` reports, without scanning the text between them."""
+    if any(text.find(need, where[0]) < 0 for need in plan.needs):
+        return []
+    hits: list[Hit] = []
+    end = 0
+    for at in where:
+        if at < end:
+            continue
+        m = rule.regex.match(text, at)
+        if m is not None:
+            end = m.end()
+            hits.extend(rule.resolve(m, text))
     return hits
 
 

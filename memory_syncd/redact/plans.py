@@ -26,8 +26,10 @@ from memory_syncd.redact.kinds import TextRule, split_literal
 
 GATE_BELOW = 1024  # characters: below this a plan's literal is checked before its scan
 # The pieces rules share a scan on (see the module docstring); each must not overlap itself (`aa`), so that
-# a scan which consumes it never steps over another occurrence.
+# a scan which consumes it never steps over another occurrence. A rule joins the first piece its literal
+# prefix holds (SHARED) or starts with (LEADING).
 SHARED = ("auth", "-")
+LEADING = ("b", "c")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class Member:
 @dataclass(frozen=True)
 class Plan:
     """One scan: `regex` finds `literal` where a member may match (or is the member's own regex, alone).
-    `alone` is that member's rule; `needs` are substrings every match of the plan contains."""
+    `alone` is that member's rule; `needs` are substrings every match of the plan contains; every match
+    contains one of `gates` (the members' literals: what short texts are checked for)."""
 
     literal: str
     regex: re.Pattern[str]
@@ -52,6 +55,7 @@ class Plan:
     in_runs: bytes = b""
     alone: TextRule | None = None
     needs: tuple[str, ...] = ()
+    gates: tuple[str, ...] = ()
 
     def matches(self, haystack: str, lo: int, hi: int) -> Iterator[tuple[TextRule, re.Match[str]]]:
         """Each member's matches in `haystack[lo:hi]`, as its own `finditer` would give them."""
@@ -87,7 +91,7 @@ def _alone(rule: TextRule) -> Plan:
     if not prefix and rule.anchors:
         prefix = _common_prefix(rule.anchors)
     return Plan(prefix, rule.regex, (Member(rule, 0, rule.needs),), rule.lower, rule.requires,
-                prefix.encode() if rule.in_runs else b"", rule, rule.needs)
+                prefix.encode() if rule.in_runs else b"", rule, rule.needs, (prefix,) if prefix else ())
 
 
 def _common_prefix(words: Sequence[str]) -> str:
@@ -102,8 +106,10 @@ def _shared(piece: str, rules: Sequence[TextRule]) -> Plan:
     """One scan for `rules`, every one of which is lowercased and has `piece` in its literal prefix."""
     members: list[Member] = []
     alternatives: list[str] = []
+    prefixes: list[str] = []
     for index, rule in enumerate(rules):
         prefix, rest = split_literal(rule.regex.pattern)
+        prefixes.append(prefix)
         offset = prefix.index(piece)
         before = prefix[:offset + len(piece)]
         behind = f"(?<={re.escape(before)})" if offset else ""
@@ -113,11 +119,14 @@ def _shared(piece: str, rules: Sequence[TextRule]) -> Plan:
     flags = {rule.regex.flags for rule in rules}
     assert len(flags) == 1, "rules sharing a scan must share their flags"
     regex = re.compile(re.escape(piece) + "(?=" + "|".join(alternatives) + ")", flags.pop())
-    return Plan(piece, regex, tuple(members), True)
+    # A literal that holds another one adds nothing to the check (`authorization` beside `auth`).
+    gates = tuple(dict.fromkeys(p for p in prefixes if not any(q != p and q in p for q in prefixes)))
+    return Plan(piece, regex, tuple(members), True, gates=gates)
 
 
 def build(rules: Sequence[TextRule]) -> tuple[Plan, ...]:
-    """The plans for `rules`: rules sharing a piece of `SHARED` share a scan; every other rule runs alone.
+    """The plans for `rules`: rules sharing a piece of `SHARED` or `LEADING` share a scan; every other rule
+    runs alone.
     Plans keep the order of their first rule."""
     groups: dict[str, list[TextRule]] = {}
     owner: dict[int, str] = {}
@@ -125,11 +134,11 @@ def build(rules: Sequence[TextRule]) -> tuple[Plan, ...]:
         prefix = split_literal(rule.regex.pattern)[0]
         if not rule.lower or rule.requires or rule.in_runs or _has_top_level_bar(rule.regex.pattern):
             continue
-        for piece in SHARED:
-            if piece in prefix:
-                groups.setdefault(piece, []).append(rule)
-                owner[id(rule)] = piece
-                break
+        piece = next((p for p in SHARED if p in prefix), None) or next(
+            (p for p in LEADING if prefix.startswith(p)), None)
+        if piece is not None:
+            groups.setdefault(piece, []).append(rule)
+            owner[id(rule)] = piece
     plans: list[Plan] = []
     done: set[str] = set()
     for rule in rules:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import NamedTuple
 
 from memory_syncd.redact.kinds import ALNUM, TokenRule
@@ -33,6 +34,7 @@ Span = tuple[int, int]
 _TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/=.~:-"
 _SEPARATORS = b"_+/=.~:-"  # the token characters that are not letters or digits: where words start in a run
 _BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_NOT_BASE64 = tuple(bytes([c]) for c in _TOKEN_CHARS if c not in _BASE64)  # `_` `.` `~` `:` `-`
 # Token characters become `a`, everything else a space: a run is then a plain substring search.
 _CLASS = bytes(ord("a") if c in _TOKEN_CHARS else ord(" ") for c in range(256))
 _MARK = bytes(0 if c in _SEPARATORS else c for c in range(256))
@@ -60,11 +62,29 @@ class Runs(NamedTuple):
     joined: bytes
     escaped: list[int]
 
-    def hold(self, needle: bytes) -> bool:
-        """Does some run (a span or a blob) contain `needle`?"""
-        if needle in self.joined:
-            return True
-        return bool(self.blobs) and any(self.data.find(needle, s, e) >= 0 for s, e in self.blobs)
+    def where(self, needle: bytes) -> list[int]:
+        """Where `needle` (token characters only) occurs inside a run (a span or a blob): sorted text offsets.
+        Blobs are searched only for a needle they could hold (pure base64)."""
+        found: list[int] = []
+        joined = self.joined
+        at = joined.find(needle)
+        if at >= 0:
+            spans = self.spans
+            # Where each span's sentinel sits in `joined`; the span's bytes follow it.
+            offsets = list(accumulate([e - s + 1 for s, e in spans], initial=0))
+            while at >= 0:
+                k = bisect_right(offsets, at) - 1
+                found.append(spans[k][0] + at - offsets[k] - 1)
+                at = joined.find(needle, at + 1)
+        if self.blobs and not needle.translate(None, _BASE64):
+            data = self.data
+            for s, e in self.blobs:
+                at = data.find(needle, s, e)
+                while at >= 0:
+                    found.append(at)
+                    at = data.find(needle, at + 1, e)
+            found.sort()
+        return found
 
 
 def runs(data: bytes) -> Runs:
@@ -74,26 +94,34 @@ def runs(data: bytes) -> Runs:
     start = find(_RUN)
     if start < 0:
         return Runs(data, [], [], b"", [])
+    # The loop only finds the runs (searching is most of its cost); what each run needs comes after, in
+    # comprehensions, which cost less per run than the same steps inside this loop.
     spans: list[Span] = []
-    pieces: list[bytes] = []
-    blobs: list[Span] = []
-    escaped: list[int] = []
-    size = len(cls)
+    append = spans.append
     while start >= 0:
         end = find(b" ", start + RUN_MIN)
         if end < 0:
-            end = size
-        piece = data[start:end]
-        if end - start > BLOB_MIN and not piece.translate(None, _BASE64):
-            blobs.append((start, end))
-        else:
-            if start and data[start - 1] in _ESCAPE_LEADS:
-                escaped.append(len(spans))
-            spans.append((start, end))
-            pieces.append(piece)
+            append((start, len(cls)))
+            break
+        append((start, end))
         start = find(_RUN, end)
-    joined = _SENTINEL + _SENTINEL.join(pieces) if spans else b""
+    blobs: list[Span] = []
+    if len(data) > BLOB_MIN:
+        blobs = [span for span in spans if span[1] - span[0] > BLOB_MIN and _base64(data, *span)]
+        if blobs:
+            apart = set(blobs)
+            spans = [span for span in spans if span not in apart]
+    escaped: list[int] = []
+    if spans and (b"\\" in data or b"%" in data):
+        escaped = [i for i, (s, _) in enumerate(spans) if s and data[s - 1] in _ESCAPE_LEADS]
+    joined = _SENTINEL + _SENTINEL.join([data[s:e] for s, e in spans]) if spans else b""
     return Runs(data, spans, blobs, joined, escaped)
+
+
+def _base64(data: bytes, start: int, end: int) -> bool:
+    """Is the run `data[start:end]` pure base64? A run holds token characters only, so it is unless it holds
+    one of the few that base64 lacks (each looked for at memchr speed)."""
+    return all(data.find(c, start, end) < 0 for c in _NOT_BASE64)
 
 
 def _escape_skip(data: bytes, start: int) -> int:
@@ -179,8 +207,10 @@ class TokenPrefilter:
             return []
         escaped: list[tuple[int, int]] = []  # (run, bytes skipped): runs that start with an escape
         for i in leads:
-            skip = _escape_skip(data, spans[i][0])
-            if skip:
+            start = spans[i][0]
+            if data[start - 1] == 0x5C and data[start] in _ESCAPE_LETTERS:
+                escaped.append((i, 1))  # the common case (`\\n` in JSON strings), without a call
+            elif skip := _escape_skip(data, start):
                 escaped.append((i, skip))
         if escaped:
             joined += _SENTINEL + _SENTINEL.join([data[spans[i][0] + skip:spans[i][1]] for i, skip in escaped])
@@ -192,9 +222,7 @@ class TokenPrefilter:
         if not found:
             return []  # the common case: no offsets needed
         owners = list(range(len(spans))) + [i for i, _ in escaped]
-        sizes = [e - s for s, e in spans] + [spans[i][1] - spans[i][0] - skip for i, skip in escaped]
-        offsets = [0]
-        for size in sizes:
-            offsets.append(offsets[-1] + size + 1)
+        sizes = [e - s + 1 for s, e in spans] + [spans[i][1] - spans[i][0] - skip + 1 for i, skip in escaped]
+        offsets = list(accumulate(sizes, initial=0))  # where each run's sentinel is in `joined`
         pairs = {(rule, owners[bisect_right(offsets, at) - 1]) for at, rule in found}
         return [(self.rules[rule], spans[run]) for rule, run in sorted(pairs)]
