@@ -16,7 +16,7 @@ path, URL or digest). Only the value is replaced; the name stays, so the memory 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 from memory_syncd.redact.kinds import Family, Hit, Kind, TextRule, Tier, lower_rule
@@ -259,12 +259,22 @@ def _emit(text: str, name: str, s: int, e: int, *, quoted: bool, op: str, litera
     yield Hit(s, e, kind.name, kind.tier, 5)
 
 
-def _assign(m: re.Match[str], text: str) -> Iterator[Hit]:
+def _assign(m: re.Match[str], text: str) -> Iterable[Hit]:
+    # A plain function that returns `()` for the common refusals (a name that names no credential, a bare
+    # identifier as the value): most matches end there, and a generator would cost more than the checks.
     start = _name_start(text, m.start())
     name = text[start:m.end("rest")]
     found = name_kind(name.lstrip("-$@."))
     if found is None:
-        return  # most matches end here: `max_tokens = 4096`, `self.key_id = key_id`
+        return ()  # most matches end here: `max_tokens = 4096`, `self.key_id = key_id`
+    s, e, quoted = _value_span(m)
+    if not quoted and found[0] is not PASSWORD and _WORDY.fullmatch(text, s, e):
+        return ()  # `api_key=api_key`: what `_emit` would refuse first, whatever the operator
+    return _assigned(m, text, start, name, found, s, e, quoted)
+
+
+def _assigned(m: re.Match[str], text: str, start: int, name: str, found: tuple[Kind, bool], s: int, e: int,
+              quoted: bool) -> Iterator[Hit]:
     op = m.group("op").strip()
     if op.startswith(("is", "was")):
         op = op.rstrip(": \t")  # prose: `is`, `is:`, `was :`
@@ -272,7 +282,6 @@ def _assign(m: re.Match[str], text: str) -> Iterator[Hit]:
         return  # `${DB_PASSWORD:-default}`, `%(password)s`: a reference, not an assignment
     if text.startswith("[REDACTED-", start - 1):
         return  # the kind named in a marker (`[REDACTED-OPENAI-KEY]:…`) is not an assignment
-    s, e, quoted = _value_span(m)
     if op == ">" and (start == 0 or text[start - 1] != "<" or not text.startswith("</", e)):
         return  # `>` only assigns in XML: `<password>value</password>`
 

@@ -14,7 +14,7 @@ import base64
 import random
 import re
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -112,7 +112,7 @@ class TokenRule:
     back_max: int = 0
 
 
-Resolver = Callable[[re.Match[str], str], Iterator[Hit]]
+Resolver = Callable[[re.Match[str], str], Iterable[Hit]]
 
 
 @dataclass(frozen=True)
