@@ -4,16 +4,17 @@ Owns `Plan`: one scan of a text (or of its lowercased copy) and the rules it ser
 regex starts with a literal, which the regex engine skips to as fast as a substring test would, but one such
 scan costs about half a nanosecond per character, and there are twenty rules. So rules whose literals share a
 piece that is no more common than their own literals (`auth` for `auth=`, `auth=(…)` and `Authorization:`;
-`-` for `-u`, `-p` and `--flag`, where `-u` already stopped at every `-`) share ONE scan: it finds that piece
+`-` for `-u`, `-p` and `--flag`, where `-u` already stopped at every `-`; `b` for `bearer` and `basic`, whose
+own scans both stopped at every `b`) share ONE scan: it finds that piece
 wherever at least one member's whole pattern matches (the members sit in a lookahead), and each member is
 then matched again at its own start with its own regex, skipping what its own `finditer` would have skipped.
 So a shared scan reports exactly the matches the members would report alone (`tests/test_redact_contexts.py`
 checks this). A commoner piece (`ke` in `key` and `token`) would stop the scan more often than it saves.
 
-Checks before a scan: in short texts, the plan's literal (a failed substring test costs a fraction of a regex
-call; in long texts the regex engine finds the literal about as fast as a substring test, so checking first
-only adds work where it occurs); the plan's `needs`; its `requires`; for `in_runs` rules, their literal in
-the token runs.
+Checks before a scan: in short texts, the plan's literal, or for a shared scan its members' literals (a failed
+substring test costs a fraction of a regex call; in long texts the regex engine finds the literal about as fast
+as a substring test, so checking first only adds work where it occurs); the plan's `needs`; its `requires`;
+for `in_runs` rules, their literal in the token runs (the engine then tries the rule only where it is).
 """
 
 from __future__ import annotations
