@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 from click.testing import CliRunner, Result
 
 from memory_syncd.cli import cli
-from memory_syncd.read.ingest import AgentIndex, RefreshReport
+from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
 from memory_syncd.read.sources import Agent
+from memory_syncd.read.state import RefreshReport
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"

@@ -46,8 +46,9 @@ from memory_syncd.daemon.process import release_memory
 from memory_syncd.daemon.status import Status
 from memory_syncd.daemon.watch import Watch
 from memory_syncd.read import cache
-from memory_syncd.read.ingest import AgentIndex, RefreshReport
+from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
+from memory_syncd.read.state import RefreshReport
 from memory_syncd.scope import Target
 
 log = logging.getLogger(__name__)

@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from memory_syncd.read import cache
-from memory_syncd.read.ingest import AgentIndex, RefreshReport
+from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
 from memory_syncd.read.sources import Agent
+from memory_syncd.read.state import RefreshReport
 from memory_syncd.scope import Target
 
 log = logging.getLogger(__name__)
