@@ -125,14 +125,17 @@ class Engine:
         self._publish()
         self.ready.set()
         self._guard(self._catch_up)
-        self.caught_up = True
+        self.caught_up = not self.stopping.is_set()
+        self.beat = time.monotonic()
         self._publish()
         self.watch_news()  # the daemon announces the end of the catch-up
         while True:
             batch = self._next_batch()
             if any(r.kind is ReqKind.STOP for r in batch):
                 self._guard(self._flush)
-                self._checkpoint(force=True)
+                # Cut short, the catch-up leaves the indexes as loaded: saving them all would undo what
+                # helpers saved meanwhile.
+                self._checkpoint(force=self.caught_up)
                 self._publish()
                 return
             if batch:
@@ -176,7 +179,7 @@ class Engine:
         today = self._today()
         if today != self.today:
             # Midnight (or a wake-up after it): yesterday gets its final version.
-            self.pending.days.add(self.today)
+            self.pending.add(self.today)
             self.today = today
             self._guard(self._flush)
         elif self.pending.due(now):
@@ -200,7 +203,7 @@ class Engine:
             self._guard(lambda: self._ingest(changed, reconcile=False))
         for r in batch:
             if r.kind is ReqKind.FINALIZE and r.day is not None:
-                self.pending.days.add(r.day)
+                self.pending.add(r.day)
             if r.kind is ReqKind.CALL and r.fn is not None:
                 self._guard(r.fn)
         if any(r.kind is ReqKind.FINALIZE for r in batch):
@@ -256,29 +259,32 @@ class Engine:
 
     def _catch_up(self) -> None:
         helped: set[str] = set()
-        self._guard(lambda: helped.update(self._catch_up_in_helpers()))
+        self._guard(lambda: self._catch_up_in_helpers(helped))
         if self.stopping.is_set():
             return
         self._ingest(None, reconcile=False, live=False)
-        self.pending.days = {self.today}
+        self.pending.add(self.today)
         self._flush()
         # Every checkpoint is saved once (paths may have changed with nothing to read), but helpers saved theirs.
         self._unsaved |= set(self.indexes) - helped
         self._checkpoint()
         release_memory()
 
-    def _catch_up_in_helpers(self) -> set[str]:
-        """Adopt what helper processes read of a big catch-up (see `workers`); what they leave, and anything
-        that grew meanwhile, the in-process catch-up reads. Returns the agents they read."""
-        helped = set()
-        for idx, report in workers.catch_up(self.target, self._agents(), self.stopping):
+    def _catch_up_in_helpers(self, helped: set[str]) -> None:
+        """Adopt what helper processes read of a big catch-up (see `workers`), adding the agents to `helped`;
+        what they leave, and anything that grew meanwhile, the in-process catch-up reads. Their errors are
+        not counted here: what failed is read again in process, which reports it."""
+
+        def alive() -> None:  # a helper is working: the catch-up is long, not stuck (see Daemon.healthy)
+            self.beat = time.monotonic()
+
+        for idx, report in workers.catch_up(self.target, self._agents(), self.stopping, alive):
             self.indexes[idx.agent.id] = idx
             self.generation[idx.agent.id] += 1
-            self._took(idx, report, reconcile=False, live=False)
+            self._took(idx, replace(report, errors=[]), reconcile=False, live=False)
+            self._unsaved.discard(idx.agent.id)
             helped.add(idx.agent.id)
-        self._unsaved -= helped
         release_memory()
-        return helped
 
     def _ingest(self, only: set[str] | None, *, reconcile: bool, live: bool = True) -> None:
         for idx in self._agents(rediscover=only is None):
@@ -291,6 +297,7 @@ class Engine:
             if report.read_bytes > BIG_READ:
                 release_memory()
             self._took(idx, report, reconcile=reconcile, live=live)
+            self.beat = time.monotonic()  # a long catch-up, agent by agent, is not a stall
         self._events.clear()
 
     def _took(self, idx: AgentIndex, report: RefreshReport, *, reconcile: bool, live: bool) -> None:
@@ -352,10 +359,10 @@ class Engine:
             self.clock = DayClock(target.zone)
             self.indexes.clear()
             self.today = self._today()
-            self._catch_up_in_helpers()
+            self._guard(lambda: self._catch_up_in_helpers(set()))
             self._ingest(None, reconcile=False, live=False)
         # Today's block is rewritten under the new settings (write mode, budget, zone) right away.
-        self.pending.days.add(self.today)
+        self.pending.add(self.today)
         self._flush()
         self._publish()
 

@@ -26,6 +26,8 @@ LOCK_SECONDS = 10.0  # how long a write waits for the memory file's lock (an age
 
 
 class Pending:
+    """The days waiting to be written, their deadlines, and what the last write did."""
+
     def __init__(self) -> None:
         self.days: set[date] = set()
         self.since: float | None = None  # the first change not yet written (monotonic)
@@ -34,6 +36,10 @@ class Pending:
         self._retry_delay = 0.0
         self.last_write: float | None = None  # wall time
         self.last_write_lag: float | None = None  # that write's distance behind the newest message, seconds
+
+    def add(self, day: date) -> None:
+        """Write `day` with the next write (midnight, a reload, a new summary: no deadline of its own)."""
+        self.days.add(day)
 
     def changed(self, days: Iterable[date], debounce: float, max_delay: float) -> None:
         """New messages on `days`: write them once things are quiet (see the module docstring)."""

@@ -97,6 +97,8 @@ def answer(engine: Engine, req: dict[str, Any], run: Callable[[Callable[[], dict
         ids = {str(a[0]) for a in wanted["agents"]}
     except (KeyError, TypeError, ValueError, IndexError):
         return refusal("malformed compare request")
+    if not engine.caught_up:  # the engine thread is busy with the catch-up: do not queue a call behind it
+        return refusal("still catching up")
     return run(lambda: _on_engine(engine, wanted, ids, include_today=include_today, today=today, events=events))
 
 

@@ -61,6 +61,9 @@ SCAN_SHARE = 2000
 SCAN_FLOOR = 0.01
 START_WAIT = 0.05  # until READY=1 is out, how often the main thread looks at the engine's `ready`
 STALL_SECONDS = 30.0  # an engine loop older than this is unhealthy: no watchdog ping
+# While catching up the engine's heartbeat comes from reading (each agent read in process, helpers that use
+# CPU): this long without one means a read hangs (a dead network mount, say), and a restart is the way out.
+CATCH_UP_STALL_SECONDS = 300.0
 MISS_LIMIT = 3  # missed-event findings within MISS_WINDOW_SCANS reconcile intervals before polling
 MISS_WINDOW_SCANS = 10
 
@@ -312,12 +315,14 @@ class Daemon:
             self.watcher.rebuild()
 
     def healthy(self) -> bool:
-        stalled = time.monotonic() - self.engine.beat > STALL_SECONDS and self.engine.caught_up
+        limit = STALL_SECONDS if self.engine.caught_up else CATCH_UP_STALL_SECONDS
+        stalled = time.monotonic() - self.engine.beat > limit
         return not stalled and self.watcher.mode is not WatchMode.DEGRADED
 
     def _ping(self) -> None:
         if self.healthy():
-            notify(f"WATCHDOG=1\nSTATUS={self.engine.status.messages_today} messages today; "
+            doing = "" if self.engine.caught_up else "catching up; "
+            notify(f"WATCHDOG=1\nSTATUS={doing}{self.engine.status.messages_today} messages today; "
                    f"watch {self.watcher.mode}")
 
     # -- control (the server's threads) --

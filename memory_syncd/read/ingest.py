@@ -89,7 +89,7 @@ class AgentIndex:
         if db is not None and db.exists():
             known = self.sources.get(f"sqlite:{db}")
             if known is None or known.ident != store.signature(db):
-                out[f"sqlite:{db}"] = sum(os.stat(p).st_size for p in (db, Path(f"{db}-wal")) if p.exists())
+                out[f"sqlite:{db}"] = sum(_size(p) for p in (db, Path(f"{db}-wal")))
         return out
 
     def read_files(self, keys: Iterable[str], clock: DayClock) -> dict[str, SourceState]:
@@ -349,6 +349,14 @@ class AgentIndex:
 
 
 TOO_COMPLEX = Skip(SkipReason.MALFORMED)  # what a line that `amplifies` counts as
+
+
+def _size(path: Path) -> int:
+    """The size of `path`, 0 if it is gone (SQLite removes its WAL when the last connection closes)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def session_of(name: str) -> str:
