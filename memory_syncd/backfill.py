@@ -20,7 +20,7 @@ from memory_syncd import summarize
 from memory_syncd.config import Config
 from memory_syncd.errors import LLMUnavailable, MemorySyncError, UsageError
 from memory_syncd.read.ingest import AgentIndex
-from memory_syncd.report import status_of
+from memory_syncd.report import few_collections, status_of
 from memory_syncd.scope import Target
 from memory_syncd.write import memfile, writer
 from memory_syncd.write.writer import Action
@@ -71,6 +71,12 @@ def run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: dat
     Days are independent once the index exists: with several days to write and no LLM requests to make,
     they are rendered and written by forked workers, one per core, busiest first (results come back in plan
     order)."""
+    with few_collections():
+        return _run(target, indexes, sel, today=today, dry_run=dry_run, send=send, progress=progress)
+
+
+def _run(target: Target, indexes: list[AgentIndex], sel: Selection, *, today: date, dry_run: bool,
+         send: summarize.Send | None, progress: Progress | None) -> list[writer.DayResult]:
     views = [writer.view(target, idx) for idx in indexes]
     plan = [(v, d, n, status) for v in views for d, n, status in choose(v, sel, today, target.cfg)]
     job = _Job(target, plan, sel, dry_run, send)
