@@ -186,3 +186,29 @@ def test_several_helpers_and_one_that_cannot_save(tmp_path: Path) -> None:
         assert saved.days() == plain.days()
         assert done[agent.id].read_bytes == report.read_bytes > 0
         assert done[agent.id].changed_days == report.changed_days
+
+
+def test_a_stop_keeps_what_finished_helpers_saved(tmp_path: Path) -> None:
+    """Stopping while helpers read: the one still reading is killed, and the report of the one that had
+    finished is kept (the daemon adopts its checkpoint instead of reading that agent again next time)."""
+    zone = ZoneInfo("UTC")
+    quick = Agent("quick", tmp_path / "quick" / "sessions", tmp_path / "quick" / "memory")
+    slow = Agent("slow", tmp_path / "slow" / "sessions", tmp_path / "slow" / "memory")
+    for agent, files, per_file in ((quick, 1, 50), (slow, 8, 25_000)):
+        agent.sessions_dir.mkdir(parents=True)
+        history(agent.sessions_dir, files, per_file)
+    state = tmp_path / "state"
+    stopping = threading.Event()
+
+    def progress() -> None:  # one helper left (the quick one has ended): stop
+        if len(helpers_of(os.getpid())) == 1:
+            stopping.set()
+
+    jobs = [workers.Job((quick,), zone, 1 << 26, state), workers.Job((slow,), zone, 1 << 26, state)]
+    done = workers.run(jobs, stopping, progress)
+    assert stopping.is_set()
+    assert sorted(done) == ["quick"]
+    assert cache.load(AgentIndex(quick, "UTC", 1 << 26, keep_vanished=True),
+                      cache.cache_path(state, quick, "checkpoint"))
+    assert not cache.cache_path(state, slow, "checkpoint").exists()
+    assert helpers_of(os.getpid()) == []
