@@ -129,6 +129,8 @@ def service(env: Mapping[str, str], state_dir: Path, status: Mapping[str, Any] |
                        "memory-syncd service install (or run `memory-syncd run` in the foreground)")
     running = (f"daemon running (pid {status.get('pid')}, watch mode {status.get('watch_mode')}, "
                f"errors {status.get('errors')})")
+    if status.get("caught_up") is False:  # just started: reading what changed while it was down
+        running += ", still catching up"
     if status.get("errors"):
         last = " ".join(str(status.get("last_error") or "").split())[:200]
         return Finding(name, "warn", f"{where}; {running}; last error: {last}",

@@ -266,3 +266,11 @@ def test_inotify_in_use_is_counted_from_proc() -> None:
     """This test process holds no inotify instance of its own; whatever the count, it is consistent."""
     instances, watches = doctor_probes._inotify_in_use(Path("/proc"), os.geteuid())
     assert instances >= 0 and watches >= 0
+
+
+def test_a_daemon_still_catching_up_says_so(tmp_path: Path) -> None:
+    status = {"pid": 7, "watch_mode": "inotify", "errors": 0, "caught_up": False}
+    finding = doctor_probes.service({"HOME": str(tmp_path)}, tmp_path / "state", status)
+    assert "daemon running (pid 7, watch mode inotify, errors 0), still catching up" in finding.detail
+    status["caught_up"] = True
+    assert "catching up" not in doctor_probes.service({"HOME": str(tmp_path)}, tmp_path / "state", status).detail
