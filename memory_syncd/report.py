@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from multiprocessing.connection import Connection
@@ -108,18 +108,33 @@ def _plan(indexes: list[AgentIndex]) -> list[Share]:
     to read. The files' states are made here, before any fork, so the index keeps a refresh's order."""
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return []
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     files = [(size, i, key) for i, idx in enumerate(indexes) for key, size in idx.stale().items()]
-    readers = min(cores, len(files), sum(f[0] for f in files) // max(_HELPER_MIN_BYTES, 1))
+    readers = min(cores(), len(files), sum(f[0] for f in files) // max(_HELPER_MIN_BYTES, 1))
     if readers < 2:
         return []
-    loads = [0] * readers
     shares: list[Share] = [{} for _ in range(readers)]
-    for size, i, key in sorted(files, key=lambda f: -f[0]):
-        r = min(range(readers), key=lambda k: (loads[k], k))
-        loads[r] += size
-        shares[r].setdefault(i, []).append(key)
+    for share, dealt in zip(shares, deal([f[0] for f in files], readers), strict=True):
+        for j in dealt:
+            _size, i, key = files[j]
+            share.setdefault(i, []).append(key)
     return shares
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def deal(sizes: Sequence[int], readers: int) -> list[list[int]]:
+    """Work items (by position) dealt out to `readers`, biggest first, each to whichever reader has the least
+    so far (ties: the first reader, the first item), so that they finish together."""
+    loads = [0] * readers
+    out: list[list[int]] = [[] for _ in range(readers)]
+    for j in sorted(range(len(sizes)), key=lambda j: (-sizes[j], j)):
+        r = min(range(readers), key=lambda k: (loads[k], k))
+        loads[r] += sizes[j]
+        out[r].append(j)
+    return out
 
 
 def _share_out(target: Target, indexes: list[AgentIndex], shares: list[Share]) -> list[_Helper]:

@@ -108,8 +108,6 @@ _days: dict[str, tuple[tuple[int, int], dict[date, Day], Counter[str]]] = {}
 
 def _on_engine(engine: Engine, wanted: Any, ids: set[str], *, include_today: bool, today: date, events: bool
                ) -> dict[str, Any]:
-    if not engine.caught_up:
-        return refusal("still catching up")
     cfg = engine.target.cfg
     agents = [engine.indexes[i].agent for i in ids if i in engine.indexes]
     if view(engine.target.zone.key, cfg.max_line_bytes, cfg.sparse_bytes_per_message, agents) != wanted:

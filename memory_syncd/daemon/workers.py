@@ -38,6 +38,7 @@ from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
 from memory_syncd.read.sources import Agent
 from memory_syncd.read.state import RefreshReport
+from memory_syncd.report import cores, deal
 from memory_syncd.scope import Target
 
 log = logging.getLogger(__name__)
@@ -56,23 +57,12 @@ class Job:
     state_dir: Path
 
 
-def shares(sizes: Sequence[int], cores: int) -> list[list[int]]:
-    """The agents (by position) each helper reads: the ones with anything to read, dealt out biggest first to
-    whichever helper has the least so far; one helper per core at most, and at least one."""
-    todo = sorted((i for i, size in enumerate(sizes) if size), key=lambda i: (-sizes[i], i))
-    count = max(1, min(cores, len(todo)))
-    loads = [0] * count
-    out: list[list[int]] = [[] for _ in range(count)]
-    for i in todo:
-        k = min(range(count), key=lambda k: (loads[k], k))
-        loads[k] += sizes[i]
-        out[k].append(i)
-    return [share for share in out if share]
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+def shares(sizes: Sequence[int], most: int) -> list[list[int]]:
+    """The agents (by position) each helper reads: the ones with anything to read, dealt out (`deal`) to at
+    most `most` helpers, and at least one."""
+    todo = [i for i, size in enumerate(sizes) if size]
+    dealt = deal([sizes[i] for i in todo], max(1, min(most, len(todo))))
+    return [[todo[j] for j in share] for share in dealt if share]
 
 
 def to_read(idx: AgentIndex) -> int:
