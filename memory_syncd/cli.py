@@ -47,18 +47,21 @@ def common_options(f: F) -> F:
     return f
 
 
+def load_config(kw: dict[str, Any]) -> config.Config:
+    """The config, with what the common options override (read from `kw`, left there)."""
+    overrides = {"timezone": kw["timezone"], "state_dir": str(kw["state_dir"]) if kw["state_dir"] else None,
+                 "agents": tuple(a.lower() for a in kw["agents"]) or None}
+    return config.load(kw["config_path"], os.environ, overrides)
+
+
 def load_target(kw: dict[str, Any], *, wait: bool = False) -> Target:
     """Config and agents from the common options (removed from `kw`)."""
     bad = [a for a in kw["agents"] if not config.AGENT_ID.match(a)]
     if bad:
         raise UsageError(f"--agent {config.shown(bad[0])}: not an agent id ({config.AGENT_ID_RULE})")
-    overrides = {
-        "timezone": kw.pop("timezone"),
-        "state_dir": str(kw["state_dir"]) if kw.get("state_dir") else None,
-        "agents": tuple(a.lower() for a in kw.pop("agents")) or None,
-    }
-    kw.pop("state_dir")
-    cfg = config.load(kw.pop("config_path"), os.environ, overrides)
+    cfg = load_config(kw)
+    for key in ("timezone", "state_dir", "agents", "config_path"):
+        del kw[key]
     return resolve(cfg, os.environ, sessions_dir=kw.pop("sessions_dir"), memory_dir=kw.pop("memory_dir"),
                    wait_for_sources=wait)
 
@@ -297,9 +300,7 @@ def doctor(as_json: bool, **kw: Any) -> None:
     """
     from memory_syncd import doctor as checks
 
-    overrides = {"timezone": kw["timezone"], "state_dir": str(kw["state_dir"]) if kw["state_dir"] else None,
-                 "agents": tuple(a.lower() for a in kw["agents"]) or None}
-    cfg = config.load(kw["config_path"], os.environ, overrides)
+    cfg = load_config(kw)
     report = checks.run(os.environ, cfg, timezone_flag=kw["timezone"], sessions_dir=kw["sessions_dir"],
                         memory_dir=kw["memory_dir"])
     if as_json:
