@@ -26,7 +26,7 @@ from typing import Any
 
 from memory_syncd.read import cache
 from memory_syncd.read.index import Day, transitions_of
-from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.ingest import AgentIndex, StoreChunk
 from memory_syncd.read.parse import DayClock
 from memory_syncd.read.sources import Agent
 from memory_syncd.scope import Target
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 GC_YOUNG = 50_000  # allocations between young-generation collections while indexing or rendering (see below)
 _HELPER_MIN_BYTES = 16 << 20  # less to read per helper, and forking it and handing its files back costs more
+_CHUNKS = 4  # a big store is cut into about this many runs of sessions per reader, so that they end together
 
 
 @contextlib.contextmanager
@@ -97,7 +98,7 @@ def _index_agents(target: Target, *, use_cache: bool, save: bool, progress: Prog
     return indexes
 
 
-Share = dict[int, list[str]]  # agent -> the keys of the transcript files one reader reads
+Share = dict[int, list[str | StoreChunk]]  # agent -> the keys of the files (or store chunks) one reader reads
 _Helper = tuple[Connection, BaseProcess]  # (where a helper sends what it read, the process)
 
 
@@ -105,18 +106,26 @@ def _plan(indexes: list[AgentIndex]) -> list[Share]:
     """Which files each reader reads before the refresh, when helpers are worth it: the files with something
     to read, dealt out biggest first to whichever reader has the least so far (this process first). No
     helper with one core, without fork, with other threads running (forking them is unsafe), or with little
-    to read. The files' states are made here, before any fork, so the index keeps a refresh's order."""
+    to read. The files' states are made here, before any fork, so the index keeps a refresh's order. A store
+    is one source: a big one is cut into runs of its sessions, so that it too is shared out."""
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return []
-    files = [(size, i, key) for i, idx in enumerate(indexes) for key, size in idx.stale().items()]
-    readers = min(cores(), len(files), sum(f[0] for f in files) // max(_HELPER_MIN_BYTES, 1))
+    stale = [(size, i, key) for i, idx in enumerate(indexes) for key, size in idx.stale().items()]
+    total = sum(f[0] for f in stale)
+    readers = min(cores(), total // max(_HELPER_MIN_BYTES, 1))
+    if readers < 2:
+        return []
+    files: list[tuple[int, int, str | StoreChunk]] = []
+    for size, i, key in stale:
+        cut = indexes[i].store_chunks(size, total // (readers * _CHUNKS)) if key.startswith("sqlite:") else []
+        files += [(n, i, chunk) for n, chunk in cut] if cut else [(size, i, key)]
+    readers = min(readers, len(files))
     if readers < 2:
         return []
     shares: list[Share] = [{} for _ in range(readers)]
     for share, dealt in zip(shares, deal([f[0] for f in files], readers), strict=True):
         for j in dealt:
-            _size, i, key = files[j]
-            share.setdefault(i, []).append(key)
+            share.setdefault(files[j][1], []).append(files[j][2])
     return shares
 
 

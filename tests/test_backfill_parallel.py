@@ -17,7 +17,7 @@ import pytest
 from fixtures_openclaw import REPO
 
 from memory_syncd import backfill, config, report
-from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.ingest import AgentIndex, StoreChunk
 from memory_syncd.scope import Target, resolve
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -47,7 +47,7 @@ def caches(state_dir: Path) -> dict[str, bytes]:
 
 
 def one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "_share_out", lambda *a: [])
+    monkeypatch.setattr(report, "_plan", lambda *a: [])
 
 
 def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path,
@@ -101,3 +101,48 @@ def test_workers_write_the_same_bytes(history: Path, tmp_path: Path, monkeypatch
         assert len(results) >= 8 and all(r.action == "created" for r in results)
         written.append({p.relative_to(memory): p.read_bytes() for p in memory.rglob("*.md")})
     assert written[0] == written[1]
+
+
+@pytest.fixture(scope="module")
+def store_history(history: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same history, each agent's transcripts in an OpenClaw 2026.9 store (compressed rows and all)."""
+    import bench_store
+
+    root = tmp_path_factory.mktemp("stores") / "openclaw"
+    bench_store.build_store(history, root, "openclaw")
+    return root
+
+
+def test_helpers_share_out_a_store_in_runs_of_sessions(store_history: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: nothing is shared out")
+    monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)
+    target = target_in(store_history, tmp_path / "a")
+    plan = report._plan([AgentIndex(a, target.zone.key, 1 << 20) for a in target.agents])
+    chunks = [k for share in plan for keys in share.values() for k in keys if isinstance(k, StoreChunk)]
+    assert len(chunks) > 3 and len({(c.db, c.index) for c in chunks}) == len(chunks)
+    parallel = report.index_agents(target)
+    with monkeypatch.context() as m:
+        one_at_a_time(m)
+        sequential = report.index_agents(target_in(store_history, tmp_path / "b"))
+    assert snapshot(parallel) == snapshot(sequential)  # the same models, in the same order, and the same spans
+    assert caches(tmp_path / "a") == caches(tmp_path / "b")
+    assert all(not k.startswith("chunk:") for idx in parallel for k in idx.sources)
+
+
+def test_a_store_chunk_whose_helper_died_is_read_by_the_refresh(store_history: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def die(*args: Any) -> None:
+        os._exit(3)
+
+    monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)
+    monkeypatch.setattr(report, "_helper", die)
+    got = report.index_agents(target_in(store_history, tmp_path / "a"))
+    with monkeypatch.context() as m:
+        one_at_a_time(m)
+        expected = report.index_agents(target_in(store_history, tmp_path / "b"))
+    # The sessions it had are read after the others: the same days, counts and switches, in another order.
+    assert [(i.days(), i.skipped()) for i in got] == [(i.days(), i.skipped()) for i in expected]
+    assert ([report.transitions(target_in(store_history, tmp_path / "a"), got)]
+            == [report.transitions(target_in(store_history, tmp_path / "b"), expected)])

@@ -4,7 +4,8 @@ one-shot commands and the daemon.
 Owns `AgentIndex`: for every source of one agent (each JSONL file by device and inode, so a rename to a
 `.reset`/`.deleted` archive keeps its progress; the SQLite store by path) where reading stands and what
 was found. `refresh()` stats every source and reads only what grew; its state is serialized as the compare
-cache and the daemon checkpoint.
+cache and the daemon checkpoint. Processes can share a refresh out (`stale`, `store_chunks`, `read_files`,
+`adopt`): files one by one, a big store in runs of its sessions, put together in order by the refresh.
 
 Invariants:
 - A source unchanged since the last refresh (same size and mtime) is not opened.
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from memory_syncd.errors import SourceError
-from memory_syncd.read import sessionmeta, store, tail
+from memory_syncd.read import readback, sessionmeta, store, tail
 from memory_syncd.read.index import Day, DayPart, SourceDays, days_of
 from memory_syncd.read.parse import DayClock, Message, Skip, SkipReason, parse_line
 from memory_syncd.read.sessionmeta import SessionMeta
@@ -44,6 +45,21 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 4  # bump whenever message keys or the saved layout change
 PARTIAL = "partial last line"
+
+
+@dataclass(frozen=True)
+class StoreChunk:
+    """A run of a store's sessions with rows to read, next to each other in the order a refresh reads them, for
+    one of the processes that share the reading out (`store_chunks`, `read_files`). A store's chunks are put
+    together in `index` order, which gives what one refresh reading the store would have given."""
+
+    db: str
+    index: int
+    reads: tuple[store.Read, ...]
+
+    @property
+    def key(self) -> str:
+        return f"chunk:{self.db}:{self.index:06d}"
 
 
 @dataclass
@@ -92,12 +108,36 @@ class AgentIndex:
                 out[f"sqlite:{db}"] = sum(_size(p) for p in (db, Path(f"{db}-wal")))
         return out
 
-    def read_files(self, keys: Iterable[str], clock: DayClock) -> dict[str, SourceState]:
-        """Read the sources `keys` (from `stale`) as a refresh would, and nothing else (no listing, no other
-        source retired), for sharing a refresh out among processes; return their states (with the store, those
-        of its archives), for `adopt`. A refresh afterwards reads what they left and retries what failed."""
+    def store_chunks(self, size: int, chunk_bytes: int) -> list[tuple[int, StoreChunk]]:
+        """The store's unread rows (about `size` bytes, as `stale` said) cut into runs of sessions of about
+        `chunk_bytes` each, weighed by rows, with the bytes of each; none when there is not enough to cut or the
+        store cannot be read now (the refresh then reads it, and says why)."""
+        db = self.agent.sqlite
+        if db is None or size < 2 * chunk_bytes:
+            return []
+        state = self.sources.get(f"sqlite:{db}")
+        try:
+            con = store.connect(db)
+            try:
+                reads = store.plan(con, store.schema(con, db), state.cursor if state else store.StoreCursor())
+            finally:
+                con.close()
+        except (SourceError, sqlite3.Error):
+            return []
+        runs = store.cut(reads, size, chunk_bytes)
+        return [(n, StoreChunk(str(db), i, run)) for i, (n, run) in enumerate(runs)] if len(runs) > 1 else []
+
+    def read_files(self, keys: Iterable[str | StoreChunk], clock: DayClock) -> dict[str, SourceState]:
+        """Read the sources `keys` (from `stale`, or chunks of a store from `store_chunks`) as a refresh would,
+        and nothing else (no listing, no other source retired), for sharing a refresh out among processes;
+        return their states (with the store, those of its archives), for `adopt`. A refresh afterwards puts a
+        store's chunks together, reads what they left and retries what failed."""
         out: dict[str, SourceState] = {}
         for key in keys:
+            if isinstance(key, StoreChunk):
+                with contextlib.suppress(SourceError, sqlite3.Error):  # the refresh reads those sessions itself
+                    out[key.key] = self.sources[key.key] = self._read_chunk(key, clock)
+                continue
             state = self.sources.get(key)
             if key.startswith("sqlite:"):
                 with contextlib.suppress(SourceError):  # the refresh tries again, and reports it
@@ -206,6 +246,10 @@ class AgentIndex:
         """Read what is new in the store and in its archive tables; return the keys of its sources."""
         key = f"sqlite:{db}"
         state = self.sources.setdefault(key, SourceState(str(db), "sqlite"))
+        for chunk in sorted(k for k in self.sources if k.startswith(f"chunk:{db}:")):  # read by sharing processes
+            part = self.sources.pop(chunk)
+            state.summary.absorb(part.summary)
+            state.cursor.seqs.update(part.cursor.seqs)
         keys = {key} | {k for k in self.sources if k.startswith(f"archive:{db}:")}
         sig = store.signature(db)
         if sig == state.ident:
@@ -239,6 +283,20 @@ class AgentIndex:
             con.close()
         state.ident = sig
         return keys
+
+    def _read_chunk(self, chunk: StoreChunk, clock: DayClock) -> SourceState:
+        """The rows of a store's chunk in a state of their own, for `_read_store` to put together in order."""
+        db = Path(chunk.db)
+        part = SourceState(chunk.db, "chunk")
+        report = RefreshReport()
+        con = store.connect(db)
+        try:
+            sc = store.schema(con, db)
+            for row in store.read_new(con, sc, part.cursor, self.max_line, list(chunk.reads)):
+                self._take_row(part.summary, row, clock, report)
+        finally:
+            con.close()
+        return part
 
     def _take_row(self, summary: SourceDays, row: store.Row, clock: DayClock, report: RefreshReport) -> None:
         if row.event is None:
@@ -289,20 +347,8 @@ class AgentIndex:
         return total
 
     def day_lines(self, day: date) -> Iterator[tuple[str, bytes]]:
-        """The raw records that hold `day`, read back from their byte ranges (or seq ranges), with the
-        session each belongs to. Only the day's ranges are read, however long the history is."""
-        for state in self.sources.values():
-            part = state.summary.days.get(day)
-            if part is None:
-                continue
-            if state.kind == "sqlite":
-                yield from ((s, raw) for s, raw in store.day_rows(Path(state.path), part.spans, self.max_line)
-                            if not amplifies(raw))
-                continue
-            try:
-                yield from ((s, raw) for s, raw in _file_ranges(state, part, self.max_line) if not amplifies(raw))
-            except OSError as e:
-                log.warning("cannot re-read %s: %s", state.path, e)
+        """The raw records that hold `day`, with the session each belongs to (see `readback.day_lines`)."""
+        return readback.day_lines(self.sources.values(), day, self.max_line)
 
     def session_meta(self) -> dict[str, SessionMeta]:
         """Each session's key and channel, from `sessions.json` and (where present) the SQLite store; read
@@ -366,33 +412,3 @@ def session_of(name: str) -> str:
 
 def _fresh(name: str) -> SourceDays:
     return SourceDays(session=session_of(name))
-
-
-def _file_ranges(state: SourceState, part: DayPart, max_line: int) -> Iterator[tuple[str, bytes]]:
-    """The day's lines of a JSONL file, a zst archive file, or an archive row of the store."""
-    session = state.summary.session
-    if state.kind in ("zst", "archive"):
-        with contextlib.ExitStack() as stack:
-            if state.kind == "archive":
-                con = stack.enter_context(contextlib.closing(store.connect(Path(state.path))))
-                row = store.Archive(state.archive[0], state.archive[1], state.archive[2], "", state.ident)
-                f = stack.enter_context(store.archive_stream(con, row))
-            else:
-                import zstandard
-
-                raw = stack.enter_context(open_regular(state.path))
-                f = stack.enter_context(zstandard.ZstdDecompressor().stream_reader(raw))
-            if f is None:
-                return
-            pos = 0
-            for spans in part.spans.values():
-                for a, b in sorted(spans):
-                    if a < pos:
-                        continue
-                    f.read(a - pos)
-                    yield from ((session, ln) for ln in f.read(b - a).split(b"\n") if ln)
-                    pos = b
-        return
-    with open_regular(state.path) as f:
-        ranges = (span for spans in part.spans.values() for span in spans)
-        yield from ((session, ln) for ln in tail.read_ranges(f, ranges, max_line))

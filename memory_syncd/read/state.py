@@ -16,7 +16,8 @@ from memory_syncd.read.tail import Identity, TailState
 @dataclass
 class SourceState:
     path: str
-    kind: str  # "jsonl", "zst", "sqlite", or "archive" (a deleted/reset session kept inside the store)
+    kind: str  # "jsonl", "zst", "sqlite", "archive" (a deleted/reset session kept inside the store), or "chunk"
+    # (some of a store's sessions, read by a process sharing the reading out, until the store's refresh takes it)
     size: int = 0
     mtime_ns: int = 0
     tail: TailState = field(default_factory=TailState)

@@ -32,9 +32,12 @@ from urllib.parse import quote
 
 from memory_syncd.errors import SourceError
 from memory_syncd.read.sessionmeta import SessionMeta
+from memory_syncd.read.store_rows import Read as Read
 from memory_syncd.read.store_rows import Row as Row
 from memory_syncd.read.store_rows import StoreCursor as StoreCursor
+from memory_syncd.read.store_rows import cut as cut
 from memory_syncd.read.store_rows import decompress as decompress
+from memory_syncd.read.store_rows import plan as plan
 from memory_syncd.read.store_rows import read_new as read_new
 from memory_syncd.read.store_rows import read_range as read_range
 

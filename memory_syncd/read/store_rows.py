@@ -64,25 +64,60 @@ class Row(NamedTuple):
     problem: str = ""  # why `event` is None: "too_long", "malformed" or "undecodable compressed row"
 
 
-def read_new(con: sqlite3.Connection, sc: Schema, cursor: StoreCursor, max_bytes: int) -> Iterator[Row]:
-    """Yield the rows not yet seen, session by session, advancing `cursor` as each session is finished."""
+class Read(NamedTuple):
+    """One session to read: its rows after seq `after`, and its cursor entry once they are read."""
+
+    session: str
+    after: int
+    done: tuple[int, int, str]
+    rows: int  # about how many rows that is (what sharing the reading out weighs sessions by)
+
+
+def plan(con: sqlite3.Connection, sc: Schema, cursor: StoreCursor) -> list[Read]:
+    """The sessions with rows not yet seen, in the order `read_new` reads them (by session id)."""
     generations: dict[str, str] = {}
     if "transcript_rewrite_watermarks" in sc.tables:
         generations = {str(s): str(g) for s, g in
                        con.execute("SELECT session_id, generation FROM transcript_rewrite_watermarks")}
-    stats = con.execute("SELECT session_id, max(seq), count(*) FROM transcript_events GROUP BY session_id").fetchall()
-    reads: list[tuple[str, tuple[str | int, ...], _Done]] = []
+    stats = con.execute("SELECT session_id, max(seq), count(*) FROM transcript_events GROUP BY session_id "
+                        "ORDER BY session_id").fetchall()
+    reads: list[Read] = []
     for session, max_seq, count in stats:
         session = str(session)
         gen = generations.get(session, "")
         last, seen, old_gen = cursor.seqs.get(session, (-1, 0, ""))
         if max_seq < last or gen != old_gen or (max_seq == last and count != seen):
-            last = -1  # rewritten, shortened or renumbered: read it again (message keys make that idempotent)
+            last, seen = -1, 0  # rewritten, shortened or renumbered: read it again (message keys make that idempotent)
         elif max_seq == last:
             continue
-        reads.append((session, (session, last), (int(max_seq), int(count), gen)))
+        reads.append(Read(session, last, (int(max_seq), int(count), gen), max(int(count) - seen, 1)))
+    return reads
+
+
+def cut(reads: list[Read], size: int, chunk_bytes: int) -> list[tuple[int, tuple[Read, ...]]]:
+    """`reads` cut into runs of about `chunk_bytes` each, in order, with the bytes of each (`size` in all, shared
+    out by rows), for processes that share the reading out."""
+    total = sum(r.rows for r in reads) or 1
+    runs: list[tuple[int, tuple[Read, ...]]] = []
+    run: list[Read] = []
+    got = 0
+    for r in reads:
+        run.append(r)
+        got += r.rows
+        if got * size >= chunk_bytes * total or r is reads[-1]:
+            runs.append((size * got // total, tuple(run)))
+            run, got = [], 0
+    return runs
+
+
+def read_new(con: sqlite3.Connection, sc: Schema, cursor: StoreCursor, max_bytes: int,
+             reads: list[Read] | None = None) -> Iterator[Row]:
+    """Yield the rows not yet seen (or those of `reads`, from `plan`), session by session, advancing `cursor` as
+    each session is finished."""
+    if reads is None:
+        reads = plan(con, sc, cursor)
     page_sql, one_sql = _queries(sc, max_bytes, bounded=False)
-    for session, page, done in _pages(con, page_sql, reads):
+    for session, page, done in _pages(con, page_sql, [(r.session, (r.session, r.after), r.done) for r in reads]):
         yield from _emit(con, one_sql, session, page, max_bytes)
         if done is not None:
             cursor.seqs[session] = done
