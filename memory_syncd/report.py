@@ -3,9 +3,10 @@ or list model transitions. The daemon drives the same `AgentIndex` incrementally
 
 `index_agents` reuses per-source results kept in the state dir (keyed by file identity, size and mtime),
 so a second run on unchanged data opens no transcript at all. When there is much to read, the sources to
-read (transcript files and stores, of any agent) are dealt out between this process and forked helpers,
-one per spare core, so the cores finish together; a helper hands back the sources it read, and a refresh
-of each agent then finds them read. The result is the same as reading them one after another.
+read (transcript files and runs of a store's sessions, of any agent) are shared out between this process
+and forked helpers, one per spare core: each takes the next one left, biggest first, so the cores finish
+together; a helper hands back the sources it read, and a refresh of each agent then finds them read. The
+result is the same as reading them one after another.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 from memory_syncd.read import cache
@@ -69,20 +71,23 @@ def _index_agents(target: Target, *, use_cache: bool, save: bool, progress: Prog
             cache.load(idx, cache.cache_path(target.state_dir, agent))
         indexes.append(idx)
     clock = DayClock(target.zone)
-    shares = _plan(indexes)
-    helpers = _share_out(target, indexes, shares[1:])
-    shared = sorted({i for share in shares for i in share})
-    if progress:
-        for i in shared:
-            progress(f"reading transcripts of agent {indexes[i].agent.id}")
+    plan = _plan(indexes)
+    shared = sorted({i for i, _ in plan.work}) if plan else []
     read = [False] * len(indexes)  # whether anything of an agent was read before its refresh
-    for i, keys in (shares[0] if shares else {}).items():
-        indexes[i].read_files(keys, clock)
-        read[i] = True
-    for conn, proc in helpers:
-        for i in _collect(indexes, conn):
+    if plan:
+        next_item = multiprocessing.get_context("fork").Value("i", 0)  # the next item of `plan.work` to take
+        helpers = _share_out(target, indexes, plan, next_item)
+        if progress:
+            for i in shared:
+                progress(f"reading transcripts of agent {indexes[i].agent.id}")
+        for j in _take(next_item, len(plan.work)):
+            i, key = plan.work[j]
+            indexes[i].read_files([key], clock)
             read[i] = True
-        proc.join()
+        for conn, proc in helpers:
+            for i in _collect(indexes, conn):
+                read[i] = True
+            proc.join()
     for i, idx in enumerate(indexes):  # what is left, the store, and what went wrong, in agent order
         if progress and i not in shared:
             progress(f"reading transcripts of agent {idx.agent.id}")
@@ -98,35 +103,50 @@ def _index_agents(target: Target, *, use_cache: bool, save: bool, progress: Prog
     return indexes
 
 
-Share = dict[int, list[str | StoreChunk]]  # agent -> the keys of the files (or store chunks) one reader reads
 _Helper = tuple[Connection, BaseProcess]  # (where a helper sends what it read, the process)
 
 
-def _plan(indexes: list[AgentIndex]) -> list[Share]:
-    """Which files each reader reads before the refresh, when helpers are worth it: the files with something
-    to read, dealt out biggest first to whichever reader has the least so far (this process first). No
-    helper with one core, without fork, with other threads running (forking them is unsafe), or with little
-    to read. The files' states are made here, before any fork, so the index keeps a refresh's order. A store
-    is one source: a big one is cut into runs of its sessions, so that it too is shared out."""
+@dataclass(frozen=True)
+class Plan:
+    """How reading is shared out: `readers` processes (this one and forked helpers) take the items of `work`
+    one at a time, biggest first, each the next one not yet taken, until none is left; so they end about
+    together however wrong the sizes guessed. An item is (agent, a source key of `stale` or a store chunk)."""
+
+    readers: int
+    work: list[tuple[int, str | StoreChunk]]
+
+
+def _plan(indexes: list[AgentIndex]) -> Plan | None:
+    """The sources with something to read, when helpers are worth it: none with one core, without fork, with
+    other threads running (forking them is unsafe), or with little to read. The files' states are made here,
+    before any fork, so the index keeps a refresh's order. A store is one source: a big one is cut into runs
+    of its sessions, so that it too is shared out."""
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        return []
+        return None
     stale = [(size, i, key) for i, idx in enumerate(indexes) for key, size in idx.stale().items()]
     total = sum(f[0] for f in stale)
     readers = min(cores(), total // max(_HELPER_MIN_BYTES, 1))
     if readers < 2:
-        return []
-    files: list[tuple[int, int, str | StoreChunk]] = []
+        return None
+    items: list[tuple[int, int, str | StoreChunk]] = []
     for size, i, key in stale:
         cut = indexes[i].store_chunks(size, total // (readers * _CHUNKS)) if key.startswith("sqlite:") else []
-        files += [(n, i, chunk) for n, chunk in cut] if cut else [(size, i, key)]
-    readers = min(readers, len(files))
-    if readers < 2:
-        return []
-    shares: list[Share] = [{} for _ in range(readers)]
-    for share, dealt in zip(shares, deal([f[0] for f in files], readers), strict=True):
-        for j in dealt:
-            share.setdefault(files[j][1], []).append(files[j][2])
-    return shares
+        items += [(n, i, chunk) for n, chunk in cut] if cut else [(size, i, key)]
+    if min(readers, len(items)) < 2:
+        return None
+    items.sort(key=lambda item: -item[0])  # stable: equal sizes keep the listing's order
+    return Plan(min(readers, len(items)), [(i, key) for _, i, key in items])
+
+
+def _take(next_item: Synchronized[int], count: int) -> Iterator[int]:
+    """The items (by position) this reader takes, each the next one no reader has taken yet."""
+    while True:
+        with next_item.get_lock():
+            j = next_item.value
+            next_item.value = j + 1
+        if j >= count:
+            return
+        yield j
 
 
 def cores() -> int:
@@ -146,24 +166,29 @@ def deal(sizes: Sequence[int], readers: int) -> list[list[int]]:
     return out
 
 
-def _share_out(target: Target, indexes: list[AgentIndex], shares: list[Share]) -> list[_Helper]:
-    """Start a forked helper for each of `shares`."""
+def _share_out(target: Target, indexes: list[AgentIndex], plan: Plan, next_item: Synchronized[int]) -> list[_Helper]:
+    """Start the forked helpers of `plan`."""
     ctx = multiprocessing.get_context("fork")
     helpers: list[_Helper] = []
-    for mine in shares:
+    for _ in range(plan.readers - 1):
         ours, theirs = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_helper, args=(target, indexes, mine, theirs), daemon=True)
+        proc = ctx.Process(target=_helper, args=(target, indexes, plan, next_item, theirs), daemon=True)
         proc.start()
         theirs.close()
         helpers.append((ours, proc))
     return helpers
 
 
-def _helper(target: Target, indexes: list[AgentIndex], mine: Share, conn: Connection) -> None:
-    """In a forked helper: read the sources `mine`, and send back their states."""
+def _helper(target: Target, indexes: list[AgentIndex], plan: Plan, next_item: Synchronized[int],
+            conn: Connection) -> None:
+    """In a forked helper: read items of `plan` while there are any, and send back their states."""
     clock = DayClock(target.zone)
     try:
-        conn.send({i: indexes[i].read_files(keys, clock) for i, keys in mine.items()})
+        got: dict[int, dict[str, Any]] = {}
+        for j in _take(next_item, len(plan.work)):
+            i, key = plan.work[j]
+            got.setdefault(i, {}).update(indexes[i].read_files([key], clock))
+        conn.send(got)
     except BaseException as e:  # the parent's refresh reads these sources itself
         log.debug("index helper failed: %s", e)
     finally:

@@ -47,7 +47,7 @@ def caches(state_dir: Path) -> dict[str, bytes]:
 
 
 def one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "_plan", lambda *a: [])
+    monkeypatch.setattr(report, "_plan", lambda *a: None)
 
 
 def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path,
@@ -57,8 +57,8 @@ def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path
     assert len(target.agents) == 3
     readers = min(len(os.sched_getaffinity(0)), 3)
     plan = report._plan([AgentIndex(a, target.zone.key, 1 << 20) for a in target.agents])
-    assert len(plan) == (readers if readers > 1 else 0)  # this process and a helper per other core
-    assert sorted({i for share in plan for i in share}) == ([0, 1, 2] if plan else [])
+    assert (plan.readers if plan else 0) == (readers if readers > 1 else 0)  # this process and one per other core
+    assert sorted({i for i, _ in plan.work}) == [0, 1, 2] if plan else readers < 2
     parallel = report.index_agents(target)
     with monkeypatch.context() as m:
         one_at_a_time(m)
@@ -70,7 +70,9 @@ def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path
 
 
 def test_a_helper_that_dies_costs_only_time(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def die(*args: Any) -> None:
+    def die(target: Target, indexes: list[AgentIndex], plan: report.Plan, next_item: Any, conn: Any) -> None:
+        for _ in report._take(next_item, len(plan.work)):
+            os._exit(3)  # with an item taken: nobody else reads it before the refresh
         os._exit(3)
 
     monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)
@@ -84,7 +86,7 @@ def test_a_helper_that_dies_costs_only_time(history: Path, tmp_path: Path, monke
 
 def test_little_to_read_needs_no_helper(history: Path, tmp_path: Path) -> None:
     target = target_in(history, tmp_path)
-    assert report._plan([AgentIndex(a, target.zone.key, 1 << 20) for a in target.agents]) == []  # 3 MB in all
+    assert report._plan([AgentIndex(a, target.zone.key, 1 << 20) for a in target.agents]) is None  # 3 MB in all
 
 
 def test_workers_write_the_same_bytes(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,7 +122,8 @@ def test_helpers_share_out_a_store_in_runs_of_sessions(store_history: Path, tmp_
     monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)
     target = target_in(store_history, tmp_path / "a")
     plan = report._plan([AgentIndex(a, target.zone.key, 1 << 20) for a in target.agents])
-    chunks = [k for share in plan for keys in share.values() for k in keys if isinstance(k, StoreChunk)]
+    assert plan is not None
+    chunks = [k for _, k in plan.work if isinstance(k, StoreChunk)]
     assert len(chunks) > 3 and len({(c.db, c.index) for c in chunks}) == len(chunks)
     parallel = report.index_agents(target)
     with monkeypatch.context() as m:
@@ -133,7 +136,9 @@ def test_helpers_share_out_a_store_in_runs_of_sessions(store_history: Path, tmp_
 
 def test_a_store_chunk_whose_helper_died_is_read_by_the_refresh(store_history: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    def die(*args: Any) -> None:
+    def die(target: Target, indexes: list[AgentIndex], plan: report.Plan, next_item: Any, conn: Any) -> None:
+        for _ in report._take(next_item, len(plan.work)):
+            os._exit(3)  # with an item taken: nobody else reads it before the refresh
         os._exit(3)
 
     monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)

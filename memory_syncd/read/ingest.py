@@ -261,10 +261,7 @@ class AgentIndex:
         con = store.connect(db)
         try:
             sc = store.schema(con, db)
-            live = set()
-            for row in store.read_new(con, sc, state.cursor, self.max_line):
-                live.add(row.session)
-                self._take_row(state.summary, row, clock, report)
+            self._take_rows(state.summary, store.read_new(con, sc, state.cursor, self.max_line), clock, report)
             keys = {key}
             for a in store.archives(con, sc):
                 akey = f"archive:{db}:{a.table}:{a.session}:{a.generation}"
@@ -292,25 +289,28 @@ class AgentIndex:
         con = store.connect(db)
         try:
             sc = store.schema(con, db)
-            for row in store.read_new(con, sc, part.cursor, self.max_line, list(chunk.reads)):
-                self._take_row(part.summary, row, clock, report)
+            self._take_rows(part.summary, store.read_new(con, sc, part.cursor, self.max_line, list(chunk.reads)),
+                            clock, report)
         finally:
             con.close()
         return part
 
-    def _take_row(self, summary: SourceDays, row: store.Row, clock: DayClock, report: RefreshReport) -> None:
-        if row.event is None:
-            summary.skipped[row.problem] += 1
-            if row.problem == "too_long":
-                report.too_long += 1
-            else:
-                log.warning("SQLite store: session %s seq %d: %s", row.session, row.seq, row.problem)
-            return
-        report.read_bytes += len(row.event)
-        rec = parse_line(row.event) if not amplifies(row.event) else TOO_COMPLEX
-        summary.feed(rec, clock, row.seq, row.seq + 1, session=row.session)
-        if isinstance(rec, Message):
-            report.changed_days.add(clock.day(rec.ts_ms))
+    def _take_rows(self, summary: SourceDays, rows: Iterable[store.Row], clock: DayClock,
+                   report: RefreshReport) -> None:
+        feed, day, changed = summary.feed, clock.day, report.changed_days  # every row of a cold read comes here
+        for session, seq, event, problem in rows:
+            if event is None:
+                summary.skipped[problem] += 1
+                if problem == "too_long":
+                    report.too_long += 1
+                else:
+                    log.warning("SQLite store: session %s seq %d: %s", session, seq, problem)
+                continue
+            report.read_bytes += len(event)
+            rec = parse_line(event) if len(event) <= BIG or not amplifies(event) else TOO_COMPLEX
+            feed(rec, clock, seq, seq + 1, session)
+            if type(rec) is Message:
+                changed.add(day(rec.ts_ms))
 
     def _read_archive(self, state: SourceState, con: sqlite3.Connection, a: store.Archive, clock: DayClock,
                       report: RefreshReport) -> None:
