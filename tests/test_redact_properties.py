@@ -3,7 +3,9 @@
 - idempotent: redacting twice changes nothing more, whatever the mix of text, code, secrets and markers;
 - ordinary words and code (credential-sounding names included, with ordinary values) pass unchanged;
 - a planted secret never survives, wherever it sits: random text before and after it, joined by the
-  delimiters real text puts around secrets (whitespace, quotes, brackets, `=`, `:`, JSON escapes).
+  delimiters real text puts around secrets (whitespace, quotes, brackets, `=`, `:`, JSON escapes);
+- a keyword match that the generic rule refuses from the end of its name alone (`generic._ends_unnamed`) has
+  a name that `name_kind` refuses too, whatever the case and whatever comes before.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redact_corpus import CODE_LINES, WORDS
 
-from memory_syncd.redact import KINDS, Tier, redact, render_shape
+from memory_syncd.redact import KINDS, Tier, generic, redact, render_shape
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -79,3 +81,33 @@ def test_planted_secret_never_survives(plant: tuple[str, str], before: str, afte
     left, right = data.draw(st.sampled_from(delims)), data.draw(st.sampled_from(delims))
     out = redact(before + left + text + right + after)
     assert secret not in out
+
+
+_NAME_PIECES = ["token", "tokens", "key", "secret", "pass", "pw", "auth", "cred", "id", "name", "max", "total",
+                "self", "api", "count", "s", "type", "word", "x", "2", "12", "k", "\u212a"]
+_NAME_JOINS = ["", "", "_", ".", "-", "$", "@"]
+
+
+@st.composite
+def name_part(draw: st.DrawFn) -> str:
+    """A piece of a name in any mix of case, and what joins it to the next piece."""
+    piece = draw(st.sampled_from(_NAME_PIECES))
+    case = draw(st.sampled_from(["lower", "upper", "title", "mixed"]))
+    if case == "mixed":
+        upper = draw(st.lists(st.booleans(), min_size=len(piece), max_size=len(piece)))
+        piece = "".join(c.upper() if u else c for c, u in zip(piece, upper, strict=True))
+    else:
+        piece = getattr(piece, case)()
+    return piece + draw(st.sampled_from(_NAME_JOINS))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from(["", " ", '"', "\\", "\\n", "(", "1"]), st.lists(name_part(), max_size=3).map("".join),
+       st.lists(name_part(), min_size=1, max_size=3).map("".join))
+def test_a_name_refused_by_its_end_is_refused_whole(lead: str, before: str, tail: str) -> None:
+    text = lead + before + tail
+    at = len(lead + before)
+    window = text[at - 1:] if at else " " + text
+    if generic._ends_unnamed(window):
+        name = text[generic._name_start(text, at):]
+        assert generic.name_kind(name.lstrip("-$@.")) is None

@@ -259,11 +259,37 @@ def _emit(text: str, name: str, s: int, e: int, *, quoted: bool, op: str, litera
     yield Hit(s, e, kind.name, kind.tier, 5)
 
 
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+@lru_cache(maxsize=4096)
+def _ends_unnamed(window: str) -> bool:
+    """Does a name that ends with `window[1:]` (`window[0]` is the character before that) surely name no
+    credential, whatever else it holds? It does when its last segment is one `name_kind` refuses first
+    (`max_tokens`, `totalTokens`, `self.key_id`) and that segment cannot depend on what comes before: there is
+    a separator after which it lies, or the case or the kind of character changes right where the window
+    starts. Segments follow the original case (`tokenS` ends in `s`), so the window is the original text."""
+    prev, tail = window[0], window[1:]
+    cut = max(tail.rfind(c) for c in "_.-$@") + 1
+    if not cut and (prev in _ALNUM or prev == "\\"):  # `\\` may be an escape whose letter `_name_start` skips
+        first, second = tail[:1], tail[1:2]
+        same_kind = prev.isdigit() == first.isdigit()
+        case_break = (prev.islower() and first.isupper()) or (first.isupper() and second.islower())
+        if prev == "\\" or (same_kind and not case_break):
+            return False  # the last segment may have begun before the window
+    segs = _SEG.findall(tail, cut)
+    return bool(segs) and segs[-1].lower() in _NOT_SECRET_LAST
+
+
 def _assign(m: re.Match[str], text: str) -> Iterable[Hit]:
     # A plain function that returns `()` for the common refusals (a name that names no credential, a bare
     # identifier as the value): most matches end there, and a generator would cost more than the checks.
-    start = _name_start(text, m.start())
-    name = text[start:m.end("rest")]
+    at = m.start()
+    end = m.end("rest")
+    if _ends_unnamed(text[at - 1:end] if at else " " + text[:end]):
+        return ()  # `max_tokens = 4096`, `self.key_id = key_id`, without looking for where the name starts
+    start = _name_start(text, at)
+    name = text[start:end]
     found = name_kind(name.lstrip("-$@."))
     if found is None:
         return ()  # most matches end here: `max_tokens = 4096`, `self.key_id = key_id`

@@ -58,16 +58,19 @@ class Plan:
     needs: tuple[str, ...] = ()
     gates: tuple[str, ...] = ()
 
-    def matches(self, haystack: str, lo: int, hi: int) -> Iterator[tuple[TextRule, re.Match[str]]]:
-        """Each member's matches in `haystack[lo:hi]`, as its own `finditer` would give them."""
+    def matches(self, haystack: str, lo: int, hi: int,
+                first: int | None = None) -> Iterator[tuple[TextRule, re.Match[str]]]:
+        """Each member's matches in `haystack[lo:hi]`, as its own `finditer` would give them. `first`, when
+        known, is where this plan's regex first matches there (so that stretch is not scanned again)."""
+        scan_from = lo if first is None else first
         if len(self.members) == 1:
             rule = self.members[0].rule
-            for alone in self.regex.finditer(haystack, lo, hi):
+            for alone in self.regex.finditer(haystack, scan_from, hi):
                 yield rule, alone
             return
         ends = [lo] * len(self.members)
         members = tuple(enumerate(self.members))
-        for found in self.regex.finditer(haystack, lo, hi):
+        for found in self.regex.finditer(haystack, scan_from, hi):
             at = found.start()
             # The alternatives are tried in order: the one that matched (its marker group closed last) is the
             # first member that can match here.

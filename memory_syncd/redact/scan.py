@@ -19,9 +19,7 @@ starts inside long runs, and at each one walks a trie instead of ninety alternat
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
-from itertools import accumulate
 from typing import NamedTuple
 
 from memory_syncd.redact.kinds import ALNUM, TokenRule
@@ -70,11 +68,14 @@ class Runs(NamedTuple):
         at = joined.find(needle)
         if at >= 0:
             spans = self.spans
-            # Where each span's sentinel sits in `joined`; the span's bytes follow it.
-            offsets = list(accumulate([e - s + 1 for s, e in spans], initial=0))
+            count = joined.count
+            # The k-th sentinel of `joined` leads span k (separators inside a span are not sentinels there), so
+            # counting the sentinels up to an offset names its span: cheaper than a table over every span.
+            k, counted = -1, 0
             while at >= 0:
-                k = bisect_right(offsets, at) - 1
-                found.append(spans[k][0] + at - offsets[k] - 1)
+                k += count(_SENTINEL, counted, at)
+                counted = at
+                found.append(spans[k][0] + at - joined.rfind(_SENTINEL, 0, at) - 1)
                 at = joined.find(needle, at + 1)
         if self.blobs and not needle.translate(None, _BASE64):
             data = self.data
@@ -221,8 +222,16 @@ class TokenPrefilter:
             found += [(m.start(), rule) for m in probe.finditer(joined)]
         if not found:
             return []  # the common case: no offsets needed
-        owners = list(range(len(spans))) + [i for i, _ in escaped]
-        sizes = [e - s + 1 for s, e in spans] + [spans[i][1] - spans[i][0] - skip + 1 for i, skip in escaped]
-        offsets = list(accumulate(sizes, initial=0))  # where each run's sentinel is in `joined`
-        pairs = {(rule, owners[bisect_right(offsets, at) - 1]) for at, rule in found}
+        # The k-th sentinel of `joined` leads run k (the runs' own separators are not sentinels there, only in
+        # the marked copy): counting sentinels between sorted offsets names each offset's run, at memchr speed,
+        # instead of a table over every run (most texts have many runs and few offsets).
+        found.sort()
+        count = joined.count
+        size = len(spans)
+        pairs: set[tuple[int, int]] = set()
+        run, counted = -1, 0
+        for at, rule in found:
+            run += count(_SENTINEL, counted, at + 1)
+            counted = at + 1
+            pairs.add((rule, run if run < size else escaped[run - size][0]))
         return [(self.rules[rule], spans[run]) for rule, run in sorted(pairs)]
