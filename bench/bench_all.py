@@ -35,8 +35,10 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "redact": ("bench_redact.py", [], ["--size-mb", "5", "--repeat", "3"]),
     "rss": ("bench_rss.py", [], []),
     "daemon": ("bench_daemon.py", ["--reuse"], ["--reuse", "--quick", "--label", "daemon"]),
+    # 180 s of idle at scale: the reconcile scan is spaced 80-160 s apart there, so a shorter window can miss
+    # it or hold one scan in a minute, and measure luck instead of the average
     "scale": ("bench_daemon.py", ["--reuse", "--size-mb", "5000", "--days", "365", "--agents", "8", "--starts", "1",
-                                  "--samples", "40", "--label", "scale"], []),
+                                  "--samples", "40", "--idle-seconds", "180", "--label", "scale"], []),
 }
 
 
