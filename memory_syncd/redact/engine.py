@@ -175,7 +175,13 @@ def _text_hits(text: str, found: frozenset[str] = frozenset(), found_runs: Runs 
             if first is None:
                 continue
             resolve = alone.resolve
-            for m in regex.finditer(haystack, first.start()):
+            at = first.end()
+            if at > first.start():
+                # `finditer` would match `first` again and go on from its end (it is not empty): start there.
+                hits.extend(resolve(first, text))
+            else:
+                at = first.start()
+            for m in regex.finditer(haystack, at):
                 hits.extend(resolve(m, text))
             continue
         for lo, hi in parts if parts is not None and lower else [(0, size)]:
