@@ -18,6 +18,7 @@ starts inside long runs, and at each one walks a trie instead of ninety alternat
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -180,6 +181,7 @@ class TokenPrefilter:
         firsts = b"".join(re.escape(bytes([c])) for c in sorted({key[1] for key in keyed}))
         self._trie = re.compile(_SENTINEL + b"(?=[" + firsts + b"])(?=(" + _trie([key[1:] for key in keyed]) + b"))")
         self._probes = tuple(probes)
+        self._widths = tuple(_shortest(rule.regex) for rule in self.rules)
 
     @staticmethod
     def _keys(rule: TokenRule) -> list[bytes] | None:
@@ -234,4 +236,18 @@ class TokenPrefilter:
             run += count(_SENTINEL, counted, at + 1)
             counted = at + 1
             pairs.add((rule, run if run < size else escaped[run - size][0]))
-        return [(self.rules[rule], spans[run]) for rule, run in sorted(pairs)]
+        # A run shorter than a rule's shortest match cannot hold one (`.secret_name` is no Notion token): most
+        # anchors found in transcripts are such words, and each would cost a regex call.
+        widths = self._widths
+        return [(self.rules[rule], spans[run]) for rule, run in sorted(pairs)
+                if spans[run][1] - spans[run][0] >= widths[rule]]
+
+
+def _shortest(regex: re.Pattern[str]) -> int:
+    """The fewest characters a match of `regex` spans (look-arounds count as none), from the standard
+    library's own parser; 0 (no run is ruled out) where that private module is missing."""
+    try:
+        parser = importlib.import_module("re._parser")
+        return int(parser.parse(regex.pattern, regex.flags).getwidth()[0])
+    except (ImportError, AttributeError):  # pragma: no cover - a Python without re._parser
+        return 0
