@@ -46,8 +46,19 @@ def caches(state_dir: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in (state_dir / "cache").glob("*.json")}
 
 
-def one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "_plan", lambda *a: None)
+def sequentially(history: Path, state_dir: Path) -> list[AgentIndex]:
+    """`index_agents` with no helper at all, for what the helpers' reading must equal."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(report, "_plan", lambda *a: None)
+        return report.index_agents(target_in(history, state_dir))
+
+
+def die_after_taking_one(target: Target, indexes: list[AgentIndex], plan: report.Plan, next_item: Any,
+                         conn: Any) -> None:
+    """A helper (`report._helper`'s stand-in) that dies holding an item: nobody else reads it before the refresh."""
+    for _ in report._take(next_item, len(plan.work)):
+        os._exit(3)
+    os._exit(3)
 
 
 def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path,
@@ -60,9 +71,7 @@ def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path
     assert (plan.readers if plan else 0) == (readers if readers > 1 else 0)  # this process and one per other core
     assert sorted({i for i, _ in plan.work}) == [0, 1, 2] if plan else readers < 2
     parallel = report.index_agents(target)
-    with monkeypatch.context() as m:
-        one_at_a_time(m)
-        sequential = report.index_agents(target_in(history, tmp_path / "b"))
+    sequential = sequentially(history, tmp_path / "b")
     assert snapshot(parallel) == snapshot(sequential)
     assert caches(tmp_path / "a") == caches(tmp_path / "b") and len(caches(tmp_path / "a")) == 3
     again = report.index_agents(target)  # from the caches the helpers saved: nothing is read again
@@ -70,17 +79,10 @@ def test_helpers_build_the_same_indexes_and_caches(history: Path, tmp_path: Path
 
 
 def test_a_helper_that_dies_costs_only_time(history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def die(target: Target, indexes: list[AgentIndex], plan: report.Plan, next_item: Any, conn: Any) -> None:
-        for _ in report._take(next_item, len(plan.work)):
-            os._exit(3)  # with an item taken: nobody else reads it before the refresh
-        os._exit(3)
-
     monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)
-    monkeypatch.setattr(report, "_helper", die)
+    monkeypatch.setattr(report, "_helper", die_after_taking_one)
     got = report.index_agents(target_in(history, tmp_path / "a"))
-    with monkeypatch.context() as m:
-        one_at_a_time(m)
-        expected = report.index_agents(target_in(history, tmp_path / "b"))
+    expected = sequentially(history, tmp_path / "b")
     assert snapshot(got) == snapshot(expected)
 
 
@@ -126,9 +128,7 @@ def test_helpers_share_out_a_store_in_runs_of_sessions(store_history: Path, tmp_
     chunks = [k for _, k in plan.work if isinstance(k, StoreChunk)]
     assert len(chunks) > 3 and len({(c.db, c.index) for c in chunks}) == len(chunks)
     parallel = report.index_agents(target)
-    with monkeypatch.context() as m:
-        one_at_a_time(m)
-        sequential = report.index_agents(target_in(store_history, tmp_path / "b"))
+    sequential = sequentially(store_history, tmp_path / "b")
     assert snapshot(parallel) == snapshot(sequential)  # the same models, in the same order, and the same spans
     assert caches(tmp_path / "a") == caches(tmp_path / "b")
     assert all(not k.startswith("chunk:") for idx in parallel for k in idx.sources)
@@ -136,17 +136,10 @@ def test_helpers_share_out_a_store_in_runs_of_sessions(store_history: Path, tmp_
 
 def test_a_store_chunk_whose_helper_died_is_read_by_the_refresh(store_history: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    def die(target: Target, indexes: list[AgentIndex], plan: report.Plan, next_item: Any, conn: Any) -> None:
-        for _ in report._take(next_item, len(plan.work)):
-            os._exit(3)  # with an item taken: nobody else reads it before the refresh
-        os._exit(3)
-
     monkeypatch.setattr(report, "_HELPER_MIN_BYTES", 0)
-    monkeypatch.setattr(report, "_helper", die)
+    monkeypatch.setattr(report, "_helper", die_after_taking_one)
     got = report.index_agents(target_in(store_history, tmp_path / "a"))
-    with monkeypatch.context() as m:
-        one_at_a_time(m)
-        expected = report.index_agents(target_in(store_history, tmp_path / "b"))
+    expected = sequentially(store_history, tmp_path / "b")
     # The sessions it had are read after the others: the same days, counts and switches, in another order.
     assert [(i.days(), i.skipped()) for i in got] == [(i.days(), i.skipped()) for i in expected]
     assert ([report.transitions(target_in(store_history, tmp_path / "a"), got)]
