@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -20,7 +19,7 @@ from memory_syncd import summarize
 from memory_syncd.config import Config
 from memory_syncd.errors import LLMUnavailable, MemorySyncError, UsageError
 from memory_syncd.read.ingest import AgentIndex
-from memory_syncd.report import few_collections, status_of
+from memory_syncd.report import cores, few_collections, status_of
 from memory_syncd.scope import Target
 from memory_syncd.write import memfile, writer
 from memory_syncd.write.writer import Action
@@ -147,7 +146,7 @@ _MIN_DAYS_PER_WORKER = 4  # below this, starting a worker costs more than the da
 def _workers(days: int) -> int:
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return max(1, min(os.cpu_count() or 1, 4, days // _MIN_DAYS_PER_WORKER))
+    return max(1, min(cores(), 4, days // _MIN_DAYS_PER_WORKER))  # the cores this process may use, not the machine's
 
 
 def _work(i: int) -> writer.DayResult:

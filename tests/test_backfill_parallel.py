@@ -107,6 +107,20 @@ def test_workers_write_the_same_bytes(history: Path, tmp_path: Path, monkeypatch
     assert written[0] == written[1]
 
 
+def test_workers_follow_the_cores_this_process_may_use() -> None:
+    """Under `taskset`, a cgroup cpuset or systemd's `CPUAffinity=`, one allowed core means one process, however
+    many the machine has."""
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs sched_setaffinity and two usable cores to tell the allowed cores from the machine's")
+    allowed = os.sched_getaffinity(0)
+    assert backfill._workers(100) >= 2
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert backfill._workers(100) == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
 @pytest.fixture(scope="module")
 def store_history(history: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same history, each agent's transcripts in an OpenClaw 2026.9 store (compressed rows and all)."""
