@@ -127,6 +127,8 @@ _MEDIA_LINE = re.compile(r"^\[media attached(?:\s+\d+/\d+)?:\s*(?:\d+ files\]|[^
 _MEDIA_HINT = "To send an image back, prefer the message tool"
 _CURRENT_TIME = re.compile(r"^Current time: .*$")
 _CRON = re.compile(r"^\[cron:([^\s\]]+)(?: ([^\]\n]*))?\]\s*")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_FENCE_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.M)
 
 
 def strip_user(text: str) -> tuple[str, tuple[str, ...]]:
@@ -161,7 +163,7 @@ def strip_user(text: str) -> tuple[str, tuple[str, ...]]:
                 or _CURRENT_TIME.match(line):
             continue
         out.append(strip_envelope(line))
-    clean = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+    clean = _BLANK_LINES.sub("\n\n", "\n".join(out)).strip()
     if media:  # what was attached stays known, without its path
         kinds = dict.fromkeys("voice message" if m == "audio" else m if m in ("image", "video") else "file"
                               for m in media)
@@ -199,7 +201,7 @@ def _strip_meta_blocks(text: str) -> str:
         rest = text[head.end() + 1:]
         fence = _FENCE_JSON.match(rest)
         if fence:
-            close = re.search(r"^[ \t]*```[ \t]*$", rest[fence.end():], re.M)
+            close = _FENCE_CLOSE.search(rest[fence.end():])
             end = fence.end() + close.end() if close else len(rest)
         else:
             blank = rest.find("\n\n")
