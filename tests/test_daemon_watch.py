@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from daemon_harness import Harness, Messages, Notifications, append, harness, wait_until
+from watchdog.events import DirDeletedEvent
 
 from memory_syncd.daemon.watch import Watch, Watcher
 
@@ -277,5 +278,30 @@ def test_watcher_awaits_a_missing_dir_through_its_ancestor(tmp_path: Path) -> No
         pokes.clear()
         shutil.rmtree(sessions)
         wait_until(lambda: pokes, what="a poke when the watched dir is deleted")
+    finally:
+        w.stop()
+
+
+def test_watcher_rebuilds_when_its_dir_is_deleted_even_if_a_new_one_has_its_inode(tmp_path: Path) -> None:
+    """A sessions dir deleted and made again at once can get the same inode number back (ext4 hands freed
+    ones out again), so the check cannot tell it from the dir the dead watch was on; the deletion itself has
+    to count. The deletion event is put through the observer here while the dir stays: exactly what the
+    check sees when the new dir has the old inode and the emitter has not yet exited."""
+    pokes: list[int] = []
+    seen: list[str] = []
+    w = Watcher(seen.append, lambda: pokes.append(1))
+    sessions = tmp_path / "s"
+    sessions.mkdir()
+    try:
+        w.watch([Watch("main", sessions)])
+        observer: Any = w._observer
+        for emitter in observer.emitters:
+            emitter.queue_event(DirDeletedEvent(str(sessions)))  # inotify's IN_DELETE_SELF, as watchdog reports it
+        wait_until(lambda: pokes, what="a poke for the deleted dir")
+        w.check()
+        assert w.rebuilds == 1, "the watch on the deleted dir was kept"
+        seen.clear()
+        (sessions / "a.jsonl").write_text("{}\n")
+        wait_until(lambda: "main" in seen, what="an event from the dir watched again")
     finally:
         w.stop()

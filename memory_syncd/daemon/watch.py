@@ -56,10 +56,13 @@ class Watch:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, agent: str, notify: Callable[[str], None], poke: Callable[[], None]) -> None:
+    def __init__(self, agent: str, notify: Callable[[str], None], poke: Callable[[], None], root: Path,
+                 lost: Callable[[], None]) -> None:
         self.agent = agent
         self.notify = notify
         self.poke = poke
+        self.root = os.fsencode(root)
+        self.lost = lost
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
@@ -70,6 +73,11 @@ class _Handler(FileSystemEventHandler):
                     or event.is_directory):
                 self.notify(self.agent)
             if event.is_directory:  # a watched dir deleted or moved, or a new agent's dir: check the watch
+                if event.event_type in ("deleted", "moved") and os.fsencode(event.src_path) == self.root:
+                    # The dir itself went. A dir made in its place can have the same inode number (ext4 hands
+                    # freed ones out again), so the check could not tell it from the one watched, whose watch
+                    # is dead: say so before the check runs.
+                    self.lost()
                 self.poke()
         except Exception:  # never let the observer thread die
             log.exception("file event handler failed")
@@ -106,6 +114,7 @@ class Watcher:
         self._watched: dict[Watch, tuple[int, int]] = {}
         self._awaiting: dict[Path, frozenset[Path]] = {}  # ancestor watched -> missing wanted dirs under it
         self._wanted: list[Watch] = []
+        self._lost = False  # a watched dir itself was deleted or moved away (set from the observer's thread)
         self.rebuilds = 0
 
     def watch(self, wanted: Iterable[Watch]) -> None:
@@ -133,7 +142,7 @@ class Watcher:
 
     def _healthy(self) -> bool:
         obs = self._observer
-        if obs is None or not obs.is_alive():  # type: ignore[attr-defined]
+        if obs is None or self._lost or not obs.is_alive():  # type: ignore[attr-defined]
             return False
         if not all(e.is_alive() for e in obs.emitters):  # type: ignore[attr-defined]
             return False
@@ -145,6 +154,7 @@ class Watcher:
     def _rebuild(self) -> None:
         had_observer = self._observer is not None
         self.stop()
+        self._lost = False  # before the new watches: a dir deleted while they are made is noticed again
         observer: object | None = None
         watched: dict[Watch, tuple[int, int]] = {}
         missing: list[Path] = []
@@ -156,7 +166,7 @@ class Watcher:
                 if ident is None:
                     missing.append(w.path)  # not there yet: scheduled by the check after it appears
                     continue
-                if _schedule(observer, _Handler(w.agent, self.notify, self.poke), w.path):
+                if _schedule(observer, _Handler(w.agent, self.notify, self.poke, w.path, self._set_lost), w.path):
                     watched[w] = ident
             awaiting = _awaiting(missing)
             for ancestor, targets in list(awaiting.items()):
@@ -181,6 +191,9 @@ class Watcher:
         # files may have gone since the last read.
         for agent in dict.fromkeys(w.agent for w in self._wanted):
             self.notify(agent)
+
+    def _set_lost(self) -> None:
+        self._lost = True
 
     def _fallback(self, reason: str) -> None:
         log.warning("falling back to polling: %s", reason)
