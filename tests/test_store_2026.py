@@ -11,6 +11,7 @@ import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import zstandard
@@ -315,6 +316,58 @@ def test_reader_holds_no_transaction_between_refreshes(tmp_path: Path, db: Store
     busy, log_frames, checkpointed = db.con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     assert busy == 0 and log_frames == checkpointed
     assert wal.stat().st_size == 0
+
+
+def _append_bad_row(db: Store, session: str) -> None:
+    db.con.execute("INSERT INTO transcript_events (session_id, seq, event_json, created_at, event_utf8_bytes) "
+                   "VALUES (?, ?, '{not json', 0, 9)", (session, db.next_seq(session)))
+
+
+def test_a_row_added_while_a_refresh_reads_is_read_once(tmp_path: Path, db: Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenClaw writes while a refresh is reading the store: a row added to a session not read yet is left
+    for the next refresh, which reads it; nothing is read twice (a message would count once anyway, a
+    skipped row would count twice)."""
+    for n in range(3):
+        db.add(f"s{n}", conversation(f"s{n}", DAY1 + n * 1000, 3, tag=f"s{n}-"))
+    idx = idx_of(tmp_path, db)
+    real = store.read_new
+
+    def racing(*args: Any, **kw: Any) -> Any:
+        rows = real(*args, **kw)
+        yield next(rows)
+        _append_bad_row(db, "s2")  # s2 is read after s0
+        db.add("s2", [user(DAY1 + 99_000, "written while the store was read")])
+        yield from rows
+
+    monkeypatch.setattr(store, "read_new", racing)
+    refresh(idx)
+    monkeypatch.setattr(store, "read_new", real)
+    refresh(idx)
+    assert dict(idx.skipped()) == {"malformed": 1}
+    assert counts(idx) == {"2026-09-20": 19}
+
+
+def test_a_row_added_between_sharing_out_and_reading_a_chunk_is_read_once(tmp_path: Path, db: Store) -> None:
+    """The same when the store is shared out: chunks are planned before the helpers read them."""
+    import pickle
+
+    from memory_syncd.read.parse import DayClock
+
+    for n in range(4):
+        db.add(f"s{n}", conversation(f"s{n}", DAY1 + n * 1000, 3, tag=f"s{n}-"))
+    idx = idx_of(tmp_path, db)
+    clock = DayClock(ZoneInfo(idx.timezone))
+    chunks = [c for _, c in idx.store_chunks(idx.stale()[f"sqlite:{db.path}"], 1)]
+    assert len(chunks) > 1
+    _append_bad_row(db, "s1")
+    db.add("s1", [user(DAY1 + 99_000, "written between planning and reading")])
+    for chunk in chunks:  # each read by a copy of the index, as a forked helper would
+        copy = pickle.loads(pickle.dumps(idx))
+        idx.adopt(copy.read_files([chunk], clock))
+    refresh(idx)
+    assert dict(idx.skipped()) == {"malformed": 1}
+    assert counts(idx) == {"2026-09-20": 25}
 
 
 def test_copy_taken_mid_write_yields_every_committed_row(tmp_path: Path, db: Store) -> None:

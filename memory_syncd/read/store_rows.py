@@ -116,8 +116,11 @@ def read_new(con: sqlite3.Connection, sc: Schema, cursor: StoreCursor, max_bytes
     each session is finished."""
     if reads is None:
         reads = plan(con, sc, cursor)
-    page_sql, one_sql = _queries(sc, max_bytes, bounded=False)
-    for session, page, done in _pages(con, page_sql, [(r.session, (r.session, r.after), r.done) for r in reads]):
+    page_sql, one_sql = _queries(sc, max_bytes)
+    # Up to the last seq the plan saw, which the cursor then records: a row OpenClaw adds meanwhile is left for
+    # the next read, not read now and again then (its message would count once, a skip twice).
+    pages = _pages(con, page_sql, [(r.session, (r.session, r.after, r.done[0] + 1), r.done) for r in reads])
+    for session, page, done in pages:
         yield from _emit(con, one_sql, session, page, max_bytes)
         if done is not None:
             cursor.seqs[session] = done
@@ -126,13 +129,14 @@ def read_new(con: sqlite3.Connection, sc: Schema, cursor: StoreCursor, max_bytes
 def read_range(con: sqlite3.Connection, sc: Schema, session: str, first: int, end: int,
                max_bytes: int) -> Iterator[Row]:
     """Rows of one session with first <= seq < end (for rendering one day)."""
-    page_sql, one_sql = _queries(sc, max_bytes, bounded=True)
+    page_sql, one_sql = _queries(sc, max_bytes)
     for _, page, _ in _pages(con, page_sql, [(session, (session, first - 1, end), None)]):
         yield from _emit(con, one_sql, session, page, max_bytes)
 
 
-def _queries(sc: Schema, max_bytes: int, *, bounded: bool) -> tuple[str, str]:
-    """(page query, single-row query) for this schema.
+def _queries(sc: Schema, max_bytes: int) -> tuple[str, str]:
+    """(page query, single-row query) for this schema. The page query takes (session, after, end): the rows
+    with after < seq < end.
 
     A page row is (seq, fetch, text, frame, decoded size): `fetch` is 0 when the payload came along, 1 when
     the row is over the line cap, 2 when it is too big for a page and must be fetched on its own."""
@@ -146,7 +150,7 @@ def _queries(sc: Schema, max_bytes: int, *, bounded: bool) -> tuple[str, str]:
     stored = f"coalesce(length({frame}), {size})"
     fetch = f"CASE WHEN {size} > {int(max_bytes)} THEN 1 WHEN {stored} > {INLINE} THEN 2 ELSE 0 END"
     page = (f"SELECT seq, {fetch}, CASE WHEN {fetch} = 0 THEN {text} END, CASE WHEN {fetch} = 0 THEN {frame} END, "
-            f"{recorded} FROM transcript_events WHERE session_id = ? AND seq > ? {'AND seq < ?' if bounded else ''} "
+            f"{recorded} FROM transcript_events WHERE session_id = ? AND seq > ? AND seq < ? "
             f"ORDER BY seq LIMIT {PAGE}")
     one = f"SELECT {text}, {frame}, {recorded} FROM transcript_events WHERE session_id = ? AND seq = ?"
     return page, one
