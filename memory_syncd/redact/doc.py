@@ -34,8 +34,9 @@ How a text is searched:
    and prose forms. The name must name a credential and the value must pass entropy, placeholder,
    reference and shape checks (see the guards below).
 
-Overlaps: a higher tier wins; overlapping findings of one tier are merged, so a secret is never half
-redacted. Existing `[REDACTED-…]` markers are never matched again.
+Overlaps: a higher tier wins the part two findings share, and what the lower one holds besides goes under its
+own kind; overlapping findings of one tier are merged. So a secret is never half redacted. Existing
+`[REDACTED-…]` markers are never matched again.
 
 Example shapes use `<SLOT:n>` for n characters of: `B62` `[A-Za-z0-9]`, `B64U` `[A-Za-z0-9_-]`, `B64`
 `[A-Za-z0-9+/]`, `HEX` `[0-9a-f]`, `DIG` digits, `B32` `[A-Z2-7]`, `UPAN` `[A-Z0-9]`, `LOWAN` `[a-z0-9]`,

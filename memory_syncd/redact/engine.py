@@ -5,7 +5,8 @@ Owns the order of work and its invariants:
 - markers already in the text are never matched again, and the surroundings of new markers are searched
   again until nothing new turns up, so `redact(redact(x)) == redact(x)`;
 - overlapping findings are resolved by tier (a self-identifying token beats its context, which beats a
-  generic keyword rule) and merged within a tier, so a secret is never half redacted;
+  generic keyword rule: the higher tier takes the part they share, the lower keeps the rest) and merged
+  within a tier, so a secret is never half redacted;
 - everything is compiled at import; nothing reads the environment.
 
 Speed comes from pre-filters (see `scan`). Self-identifying tokens lie in runs of at least RUN_MIN token
@@ -235,15 +236,42 @@ class _Taken:
         self.starts.insert(i, start)
         self.ends.insert(i, end)
 
+    def free(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The parts of [start, end) that no span covers."""
+        out: list[tuple[int, int]] = []
+        i = max(bisect_right(self.starts, start) - 1, 0)
+        pos = start
+        while i < len(self.starts) and self.starts[i] < end:
+            if self.ends[i] > pos:
+                if self.starts[i] > pos:
+                    out.append((pos, self.starts[i]))
+                pos = self.ends[i]
+            i += 1
+        if pos < end:
+            out.append((pos, end))
+        return out
 
-def _select(hits: list[Hit], markers: list[tuple[int, int]]) -> list[Hit]:
+
+def _rest(h: Hit, taken: _Taken, text: str) -> list[Hit]:
+    """What is left of a hit that overlaps a higher tier's: the parts the other does not cover, so that no
+    part of this secret stays (`admin:hunter2-<token>@`: `hunter2-` goes too). Parts without a letter or a
+    digit (the `-` between the two) are no secret and stay."""
+    return [Hit(s, e, h.kind, h.tier, h.priority) for s, e in taken.free(h.start, h.end)
+            if any(c.isalnum() for c in text[s:e])]
+
+
+def _select(hits: list[Hit], markers: list[tuple[int, int]], text: str) -> list[Hit]:
     taken = _Taken()
+    old = _Taken()  # markers already in the text: a hit that touches one is someone's text around it, dropped
     for s, e in markers:
         taken.add(s, e)
+        old.add(s, e)
     chosen: list[Hit] = []
     for tier in (Tier.TOKEN, Tier.CONTEXT, Tier.GENERIC):
         layer = sorted((h for h in hits if h.tier == tier and h.end > h.start), key=lambda h: (h.start, -h.end))
-        layer = [h for h in layer if not taken.overlaps(h.start, h.end)]
+        layer = [part for h in layer if not old.overlaps(h.start, h.end)
+                 for part in ((h,) if not taken.overlaps(h.start, h.end) else _rest(h, taken, text))]
+        layer.sort(key=lambda h: (h.start, -h.end))
         merged: list[Hit] = []
         for h in layer:
             last = merged[-1] if merged else None
@@ -322,8 +350,10 @@ def redact_report(text: str) -> tuple[str, dict[str, int]]:
     if not hits:
         return text, {}
     counts: Counter[str] = Counter()
-    for _ in range(4):
-        chosen = _select(hits, _markers(text)) if hits else []
+    # Until nothing new turns up: each round makes at least one secret a marker, and markers are never matched
+    # again, so this ends (a chain of tokens glued by `-` can take a round per token). The bound is a backstop.
+    for _ in range(len(text)):
+        chosen = _select(hits, _markers(text), text) if hits else []
         if not chosen:
             break
         counts.update(h.kind for h in chosen)

@@ -25,9 +25,11 @@ _PEM_SOURCE = (
     + r"(?:.{0,20000}?-{3,5}" + _WS + r"*END" + _ARMOUR
     + r"|(?:" + _WS + r"+" + _BODY_LINE + r")*(?:" + _NL + r"+[A-Za-z0-9+/]{1,15}={0,2}(?![A-Za-z0-9+/=]))?)"
 )
+# A body line is base64 to its end: `Private` of the `Private-MAC:` line that follows is not one.
 _PUTTY_SOURCE = (
     r"PuTTY-User-Key-File-\d+:.{0,20000}?Private-Lines:" + _WS + r"*\d+(?:" + _WS
-    + r"+[A-Za-z0-9+/]{4,}={0,2})+(?:" + _WS + r"+Private-(?:MAC|Hash):" + _WS + r"*[0-9a-fA-F]+)?"
+    + r"+[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=:-]))+(?:" + _WS + r"+Private-(?:MAC|Hash):" + _WS
+    + r"*[0-9a-fA-F]+)?"
 )
 _OPENSSH_SOURCE = r"b3BlbnNzaC1rZXktdjE[A-Za-z0-9+/]{20,}={0,2}(?:" + _NL + r"+[A-Za-z0-9+/]{4,}={0,2})*"
 
@@ -52,9 +54,12 @@ PUTTY_KEY = Kind(
 
 def _pem(m: re.Match[str], text: str) -> Iterator[Hit]:
     start = m.start()
-    # Take the dashes (and the space of SSH2's `---- BEGIN`) that precede BEGIN along with the block.
-    floor = max(0, start - 6)
-    while start > floor and text[start - 1] in "- ":
+    # Take the dashes that precede BEGIN along with the block, and the space of SSH2's `---- BEGIN`; never the
+    # space before the dashes (`my key is -----BEGIN …` keeps its space).
+    if start >= 2 and text[start - 1] == " " and text[start - 2] == "-":
+        start -= 1
+    floor = max(0, start - 5)
+    while start > floor and text[start - 1] == "-":
         start -= 1
     yield Hit(start, m.end(), PRIVATE_KEY.name, Tier.TOKEN, 40)
 
