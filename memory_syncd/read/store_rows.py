@@ -5,8 +5,10 @@ Owns the progress cursor, the paged queries over `transcript_events` and the dec
 
 Progress is kept per session as (last seq, row count, rewrite generation), never by rowid: OpenClaw deletes
 sessions (rowids are reused) and runs incremental vacuum (rowids are renumbered). A session whose last seq
-went down, whose row count changed below the last seq, or whose rewrite watermark moved is read again
-whole; message keys make that idempotent.
+went down, whose row count changed while its last seq stayed, or whose rewrite watermark moved is read again
+whole; message keys make that idempotent. (Rows that go below the last seq while others are added after it
+are not noticed; OpenClaw changes old rows only through a rewrite, which moves the watermark.) A session is
+read up to the last seq its plan saw, so a row added meanwhile waits for the next read.
 
 Rows are fetched in pages of PAGE rows (each page its own short statement, so no read transaction stays
 open while the caller works on a page). A page brings the payloads of ordinary rows along; a row bigger than
