@@ -7,7 +7,7 @@ Progress is kept per session as (last seq, row count, rewrite generation), never
 sessions (rowids are reused) and runs incremental vacuum (rowids are renumbered). A session whose last seq
 went down, whose row count changed while its last seq stayed, or whose rewrite watermark moved is read again
 whole; message keys make that idempotent. (Rows that go below the last seq while others are added after it
-are not noticed; OpenClaw changes old rows only through a rewrite, which moves the watermark.) A session is
+are not noticed: OpenClaw's rewrites move the watermark, and its deletes take whole sessions.) A session is
 read up to the last seq its plan saw, so a row added meanwhile waits for the next read.
 
 Rows are fetched in pages of PAGE rows (each page its own short statement, so no read transaction stays
