@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 def running(tmp_path: Path, **daemon: float) -> Iterator[Engine]:
     """An engine on its own thread over `tmp_path/sessions`, caught up; `daemon` sets [daemon] keys."""
     sessions = tmp_path / "sessions"
-    sessions.mkdir()
+    sessions.mkdir(exist_ok=True)  # a second run over the same history finds it there
     cfg = config.load(None, os.environ, {"timezone": "UTC", "state_dir": str(tmp_path / "state")})
     cfg = dataclasses.replace(cfg, daemon=dataclasses.replace(cfg.daemon, **daemon))
     target = resolve(cfg, os.environ, sessions_dir=sessions, memory_dir=tmp_path / "memory")
@@ -130,3 +131,42 @@ def test_a_new_zone_is_read_again_through_helpers(tmp_path: Path, caplog: pytest
         inline = AgentIndex(idx.agent, "Asia/Tokyo", idx.max_line)
         inline.refresh(DayClock(ZoneInfo("Asia/Tokyo")))
         assert idx.days() == inline.days()
+
+
+def _count_in(path: Path) -> int | None:
+    try:
+        found = AUTO.findall(path.read_text())
+    except FileNotFoundError:
+        return None
+    return int(found[0]) if found else None
+
+
+@pytest.mark.parametrize("days_down", [1, 2])
+def test_days_that_grew_while_the_daemon_was_down_are_written_at_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days_down: int) -> None:
+    """The daemon stops on day D at 21:00; the agent goes on until 23:50 (and, down two days, on D+1); it
+    starts again after midnight. The catch-up finishes D's file (the newest day its checkpoint held) and
+    writes D+1's, not only today's: no later event would ever mark them again."""
+    away_from_midnight()
+    real_today = datetime.now(UTC).date()
+    d = real_today - timedelta(days=days_down)
+
+    def at(day: date, hour: int, minute: int) -> int:
+        return int(datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC).timestamp() * 1000)
+
+    memory = tmp_path / "memory"
+    path = tmp_path / "sessions" / "s1.jsonl"
+    monkeypatch.setattr(Engine, "_today", lambda self: d)
+    with running(tmp_path) as engine:
+        path.write_bytes(b"".join(dumps(r) + b"\n" for r in (
+            header("s1", at(d, 21, 0)), user(at(d, 21, 0), "plan A?"), assistant(at(d, 21, 1), "plan A it is."))))
+        engine.post(Req(ReqKind.CHANGED, "main"))
+        wait_until(lambda: _count_in(memory / f"{d}.md") == 2, what="day D written by the first run")
+    late = [(d, 23, 10), (d, 23, 50)] + [(d + timedelta(days=1), 9, 0)] * (days_down - 1)
+    append(path, b"".join(dumps((user if i % 2 == 0 else assistant)(at(day, h, m), f"late {i}: ship B.")) + b"\n"
+                          for i, (day, h, m) in enumerate(late)))
+    monkeypatch.setattr(Engine, "_today", lambda self: real_today)
+    with running(tmp_path):
+        assert _count_in(memory / f"{d}.md") == 2 + 2
+        if days_down == 2:
+            assert _count_in(memory / f"{d + timedelta(days=1)}.md") == 1

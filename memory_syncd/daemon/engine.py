@@ -17,8 +17,9 @@ Invariants:
   without a rescan; replaying from an older checkpoint never double counts (key sets).
 - Start-up: checkpoints are loaded, the status published and `ready` set (READY=1); then the catch-up
   reads what grew meanwhile (a big one in helper processes, see `workers`) and writes today once.
-- Only today and yesterday are rewritten automatically. A day whose write fails stays pending and is
-  retried with backoff, without waiting for a new message.
+- Only today and yesterday are rewritten automatically, and at start the days that grew while the daemon
+  was down (from the newest its checkpoint held). A day whose write fails stays pending and is retried
+  with backoff, without waiting for a new message.
 - A scan that finds data no file event announced only counts as a missed event if no event follows
   within EVENT_GRACE (an event may trail its write); the daemon's health check acts on real misses.
 - At start, what killed writes left behind is cleaned: checkpoint temp files, and memory-dir temp files
@@ -46,6 +47,7 @@ from memory_syncd.daemon.process import release_memory
 from memory_syncd.daemon.status import Status
 from memory_syncd.daemon.watch import Watch
 from memory_syncd.read import cache
+from memory_syncd.read.index import newest_day
 from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
 from memory_syncd.read.state import RefreshReport
@@ -102,6 +104,9 @@ class Engine:
         self.resets = 0  # files found truncated, replaced or rewritten (re-read from byte 0)
         self.newest_ms = 0
         self.pending = Pending()  # the days still to write, and when
+        # During the start-up catch-up, per agent: from which day on a day it changed is written (the newest its
+        # checkpoint held, at most yesterday), as no later event would mark days that grew while we were down.
+        self._resume: dict[str, date] | None = None
         self.today = self._today()
         self._events: set[str] = set()
         # Agents a scan found unannounced bytes for, and when. Their event may just be late (written a
@@ -258,11 +263,17 @@ class Engine:
         self._guard(self._agents)
 
     def _catch_up(self) -> None:
-        helped: set[str] = set()
-        self._guard(lambda: self._catch_up_in_helpers(helped))
-        if self.stopping.is_set():
-            return
-        self._ingest(None, reconcile=False, live=False)
+        yesterday = self.today - timedelta(days=1)
+        self._resume = {a: min(newest_day(s.summary for s in idx.sources.values()) or yesterday, yesterday)
+                        for a, idx in self.indexes.items()}
+        try:
+            helped: set[str] = set()
+            self._guard(lambda: self._catch_up_in_helpers(helped))
+            if self.stopping.is_set():
+                return
+            self._ingest(None, reconcile=False, live=False)
+        finally:
+            self._resume = None
         self.pending.add(self.today)
         self._flush()
         # Every checkpoint is saved once (paths may have changed with nothing to read), but helpers saved theirs.
@@ -320,6 +331,11 @@ class Engine:
             if recent:
                 d = self.target.cfg.daemon
                 self.pending.changed(recent, d.debounce_seconds, d.max_delay_seconds)
+        elif self._resume is not None:  # the start-up catch-up: the days that grew while the daemon was down
+            since = self._resume.get(idx.agent.id, self.today - timedelta(days=1))
+            for day in report.changed_days:
+                if since <= day <= self.today:
+                    self.pending.add(day)
 
     def refresh(self, agents: set[str]) -> None:
         """Read whatever grew in these agents' sources now (engine thread; a query wants current counts)."""

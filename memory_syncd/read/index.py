@@ -202,6 +202,11 @@ class Day:
     last_ms: int
 
 
+def newest_day(summaries: Iterable[SourceDays]) -> date | None:
+    """The newest day with messages in `summaries` (None if none has any)."""
+    return max((d for s in summaries for d in s.days), default=None)
+
+
 def days_of(summaries: Iterable[SourceDays]) -> dict[date, Day]:
     """Add sources up by day, counting each message key once."""
     parts: dict[date, list[DayPart]] = {}
