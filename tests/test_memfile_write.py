@@ -183,12 +183,42 @@ def test_sweep_keeps_leftovers_holding_unique_bytes_and_deletes_the_rest(memory:
     covered.write_bytes(splice(b"# t\n- a\n", "an older block\n", TITLE))
     unique = memory / f".2026-04-13.md.memory-syncd.{pid}.00ff00ff.tmp"
     unique.write_bytes(b"# t\n- a\n- a line only the crashed write saw\n")
-    running = memory / f".2026-04-13.md.memory-syncd.{os.getpid()}.12345678.tmp"
-    running.write_bytes(b"in flight\n")
-    kept = sweep(memory)
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live writer's temp
+    try:
+        running = memory / f".2026-04-13.md.memory-syncd.{writer.pid}.12345678.tmp"
+        running.write_bytes(b"in flight\n")
+        kept = sweep(memory)
+    finally:
+        writer.kill()
+        writer.wait()
     assert not covered.exists() and not unique.exists() and running.exists()
     assert len(kept) == 1 and kept[0].name.startswith("2026-04-13.md.memory-syncd-conflict-")
     assert kept[0].read_bytes() == b"# t\n- a\n- a line only the crashed write saw\n"
+
+
+def test_sweep_takes_leftovers_of_a_predecessor_that_had_our_pid(memory: Path) -> None:
+    """PID 1 in a container comes back with the same pid: its leftovers are not a write of ours in flight
+    (every write holds the writer lock, and the sweep runs under it)."""
+    memory.mkdir(parents=True)
+    (memory / "2026-04-13.md").write_bytes(splice(b"# t\n", "block\n", TITLE))
+    mine = memory / f".2026-04-13.md.memory-syncd.{os.getpid()}.0a1b2c3d.tmp"
+    mine.write_bytes(b"# t\n- an agent line the crash left here\n")
+    kept = sweep(memory)
+    assert not mine.exists() and len(kept) == 1
+    assert kept[0].read_bytes() == b"# t\n- an agent line the crash left here\n"
+
+
+def test_sweep_deletes_what_a_killed_create_left(memory: Path) -> None:
+    """A new day file killed before it was linked in leaves our title and block only: nothing of anyone's."""
+    memory.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    left = memory / f".2026-04-13.md.memory-syncd.{int(dead.stdout)}.0a1b2c3d.tmp"
+    left.write_bytes(splice(None, "block\n", "# 2026-04-13 (Monday)"))
+    assert sweep(memory) == [] and not left.exists()
+    other_day = memory / f".2026-04-14.md.memory-syncd.{int(dead.stdout)}.0a1b2c3d.tmp"
+    other_day.write_bytes(splice(None, "block\n", "# 2026-04-13 (Monday)"))  # not this file's title
+    assert len(sweep(memory)) == 1
 
 
 def test_kill_9_mid_write_leaves_old_or_new_content_and_sweepable_leftovers(memory: Path) -> None:

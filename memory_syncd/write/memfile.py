@@ -187,7 +187,8 @@ def writer_lock(memory_dir: Path, timeout: float) -> Iterator[None]:
 def sweep(memory_dir: Path) -> list[Path]:
     """Clean up temp files a crashed writer left in `memory_dir`; return the conflict copies made.
 
-    A leftover whose lines (outside our block) all still appear in its target is deleted. Otherwise it
+    A leftover whose lines (outside our block and the day's title we write) all still appear in its target
+    is deleted, whatever pid it names (ours too: a predecessor that had it, as PID 1 in a container). Otherwise it
     may hold someone's bytes that never made it into the target, so it is renamed to
     `<name>.memory-syncd-conflict-<time>` (not `.md`, so OpenClaw does not index it) and logged. Run it at
     start-up, under the writer lock.
@@ -211,7 +212,11 @@ def _sweep(memory_dir: Path, dfd: int) -> list[str]:
         try:
             current = safeio.read(m["name"], limit=MAX_READ, dir_fd=dfd) or b""
             st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-            if _lines(safeio.read(name, limit=MAX_READ, dir_fd=dfd) or b"") - _lines(current):
+            extra = _lines(safeio.read(name, limit=MAX_READ, dir_fd=dfd) or b"") - _lines(current)
+            day = MEMORY_FILE.match(m["name"])
+            if day is not None:  # the title a killed create of this day's file wrote is ours, not someone's
+                extra = Counter({ln: n for ln, n in extra.items() if _title_day(ln) != day[1]})
+            if extra:
                 stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(st.st_mtime))
                 copy = f"{m['name']}.memory-syncd-conflict-{stamp}"
                 os.rename(name, copy, src_dir_fd=dfd, dst_dir_fd=dfd)
@@ -315,9 +320,17 @@ def _holder(fd: int) -> str:
     return f" (pid {pid.decode()})" if pid.isdigit() else ""
 
 
+def _title_day(line: bytes) -> str:
+    """The day of a title line as the tool writes it (`# 2026-04-13 (Monday)`), or ""."""
+    m = _TITLE.fullmatch(line)
+    return m[1].decode() if m else ""
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
-        return True  # perhaps another thread of ours, mid-write
+        # Not a write of ours in progress: they all hold the writer lock, which the sweep holds. A crashed
+        # predecessor that had our pid (PID 1 in a container) left it.
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -329,6 +342,7 @@ def _alive(pid: int) -> bool:
 
 # Memory files of a day: `YYYY-MM-DD.md` and OpenClaw's slugged `YYYY-MM-DD-<slug>.md` (session-memory hook).
 MEMORY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-[^/]+)?\.md$")
+_TITLE = re.compile(rb"# (\d{4}-\d{2}-\d{2}) \(\w+\)")
 
 
 def memory_bytes(memory_dir: Path) -> dict[date, int]:
