@@ -115,6 +115,45 @@ def test_checkpoint_copy_is_not_read(tmp_path: Path) -> None:
     assert idx.skipped() == {"not a transcript": 1}
 
 
+CHECKPOINT = "0b6c7e2a-1f3d-4e5a-9b8c-7d6e5f4a3b2c"
+
+
+def _compact_and_truncate(d: Path, sid: str, at: int) -> None:
+    """What OpenClaw does on compaction with `truncateAfterCompaction`: copy the transcript, then put a
+    shorter one (header, compaction summary, the turn after it) in its place through `.truncate-tmp`."""
+    primary = d / f"{sid}.jsonl"
+    write(d / f"{sid}.checkpoint.{CHECKPOINT}.jsonl", primary.read_bytes())
+    summary = {"type": "compaction", "id": "c1", "timestamp": "2026-04-10T12:00:00.000Z", "summary": "earlier",
+               "firstKeptEntryId": "x", "tokensBefore": 1000}
+    tmp = write(d / f"{sid}.jsonl.truncate-tmp", jsonl([header(sid, at), summary, user(at, "after the cut")]))
+    os.rename(tmp, primary)
+
+
+@pytest.mark.parametrize("watching", [True, False])
+def test_a_transcript_cut_after_compaction_keeps_its_turns_through_the_checkpoint(tmp_path: Path,
+                                                                                   watching: bool) -> None:
+    """The compacted turns are gone from the transcript, and only the checkpoint copy holds them: it is read,
+    so the day keeps its count and its content; seen replaced (the daemon, `watching`) or shorter than its copy
+    (a first read after the fact)."""
+    d = tmp_path / "sessions"
+    start = ms("2026-04-10T08:00:00+02:00")
+    write(d / "s1.jsonl", jsonl(conversation("s1", start, 3, tag="morning ")))
+    idx = index(d, keep_vanished=True)
+    if watching:
+        refresh(idx)
+    _compact_and_truncate(d, "s1", start + 4 * 3600_000)
+    if not watching:
+        idx = index(d)
+    refresh(idx)
+    assert counts(idx) == {"2026-04-10": 7}
+    lines = b"\n".join(raw for _, raw in idx.day_lines(date(2026, 4, 10)))
+    assert b"morning question 0" in lines and b"after the cut" in lines
+    for _ in range(20):  # the transcript grows past its copy: the copy stays read
+        append(d / "s1.jsonl", jsonl([user(start + 5 * 3600_000, "x" * 400)]))
+    refresh(idx)
+    assert b"morning question 0" in b"\n".join(raw for _, raw in idx.day_lines(date(2026, 4, 10)))
+
+
 def test_archives_are_read(tmp_path: Path) -> None:
     d = tmp_path / "sessions"
     write(d / f"{S_3F}.jsonl.reset.2026-04-13T08-00-00.000Z", sample(S_3F))

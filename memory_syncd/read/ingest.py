@@ -37,7 +37,7 @@ from memory_syncd.read.index import Day, DayPart, SourceDays, days_of
 from memory_syncd.read.parse import DayClock, Message, Skip, SkipReason, parse_line
 from memory_syncd.read.sessionmeta import SessionMeta
 from memory_syncd.read.skim import BIG, amplifies
-from memory_syncd.read.sources import Agent, Kind, list_sessions
+from memory_syncd.read.sources import Agent, Kind, checkpoint_needed, checkpoint_of, list_sessions
 from memory_syncd.read.state import RefreshReport, SourceState
 from memory_syncd.read.tail import TailState, open_regular
 
@@ -162,9 +162,12 @@ class AgentIndex:
         self.sources.update(states)  # a file's key exists already: the order stays the listing's
 
     def _listed(self) -> Iterator[tuple[str, Path, Kind, os.stat_result]]:
-        """The transcript files listed now, each with its state (made if new) and its stat."""
+        """The transcript files listed now, each with its state (made if new) and its stat; then the compaction
+        checkpoints that hold what their transcript no longer does (see `sources.checkpoint_needed`)."""
         listing = list_sessions(self.agent.sessions_dir)
         self.listing_skipped = listing.skipped
+        was = {s.path: key for key, s in self.sources.items() if s.kind == "jsonl"}
+        cut: set[str] = set()
         for path, kind in listing.files:
             try:
                 st = os.stat(path)
@@ -174,8 +177,20 @@ class AgentIndex:
             state = self.sources.get(key)
             if state is None:
                 state = self.sources[key] = SourceState(str(path), kind.value)
+                if was.get(str(path), key) != key:  # a new file in an old one's place
+                    cut.add(session_of(path.name))
             state.path = str(path)
             yield key, path, Kind(kind), st
+        for session, copies in listing.checkpoints.items():
+            for path in copies:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                key = f"{st.st_dev}:{st.st_ino}"
+                if key in self.sources or checkpoint_needed(path, st, session in cut):
+                    self.sources.setdefault(key, SourceState(str(path), Kind.JSONL.value)).path = str(path)
+                    yield key, path, Kind.JSONL, st
 
     def _read_source(self, state: SourceState, path: Path, kind: Kind, st: os.stat_result, clock: DayClock,
                      report: RefreshReport) -> None:
@@ -407,7 +422,7 @@ def _size(path: Path) -> int:
 
 def session_of(name: str) -> str:
     """The session id a transcript's file name carries (used until, or unless, a header names it)."""
-    return name.split(".jsonl", 1)[0]
+    return checkpoint_of(name) or name.split(".jsonl", 1)[0]
 
 
 def _fresh(name: str) -> SourceDays:

@@ -53,6 +53,22 @@ def classify(name: str) -> Kind:
     return Kind.JSONL
 
 
+def checkpoint_needed(checkpoint: Path, st: os.stat_result, replaced: bool) -> bool:
+    """Whether a compaction checkpoint holds what its transcript no longer does, so it is read too.
+
+    OpenClaw copies a transcript before compacting it and, with `truncateAfterCompaction`, then replaces it by
+    a shorter one without the compacted turns: the copy is all that is left of them. Read are the copies of a
+    transcript seen replaced now, or that is shorter than its copy; once read, a copy stays read. Any other
+    copy is only an older prefix of its transcript, and is passed over. Message keys make the overlap count
+    once."""
+    if replaced:
+        return True
+    try:
+        return os.stat(checkpoint.with_name(f"{checkpoint_of(checkpoint.name)}.jsonl")).st_size < st.st_size
+    except OSError:
+        return False  # the transcript was archived (`.reset`, `.deleted`), whole: it is read as it is
+
+
 @dataclass(frozen=True)
 class Agent:
     id: str
@@ -68,6 +84,15 @@ class Listing:
 
     files: list[tuple[Path, Kind]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    # `<id>.checkpoint.<uuid>.jsonl` copies OpenClaw takes before a compaction, by session id: passed over,
+    # unless the transcript they copied was cut since (`ingest` decides)
+    checkpoints: dict[str, list[Path]] = field(default_factory=dict)
+
+
+def checkpoint_of(name: str) -> str | None:
+    """The session id of a compaction checkpoint's file name, or None if it is none."""
+    m = _CHECKPOINT.search(name)
+    return name[:m.start()] if m else None
 
 
 def list_sessions(sessions_dir: Path) -> Listing:
@@ -88,6 +113,9 @@ def list_sessions(sessions_dir: Path) -> Listing:
         for entry in entries:
             kind = classify(entry.name)
             if kind is Kind.SKIP:
+                session = checkpoint_of(entry.name) if d == sessions_dir else None
+                if session and not entry.is_symlink() and entry.is_file():
+                    out.checkpoints.setdefault(session, []).append(_path(entry.path))
                 if entry.name not in _EXPECTED and not entry.name.endswith(_EXPECTED_SUFFIXES):
                     out.skipped["not a transcript"] += 1
                 continue
