@@ -168,11 +168,13 @@ class AgentIndex:
         self.listing_skipped = listing.skipped
         was = {s.path: key for key, s in self.sources.items() if s.kind == "jsonl"}
         cut: set[str] = set()
+        sizes: dict[str, int] = {}
         for path, kind in listing.files:
             try:
                 st = os.stat(path)
             except OSError:
                 continue  # vanished between listing and stat: the next refresh sees where it went
+            sizes[path.name] = st.st_size
             key = f"{st.st_dev}:{st.st_ino}"
             state = self.sources.get(key)
             if state is None:
@@ -188,7 +190,7 @@ class AgentIndex:
                 except OSError:
                     continue
                 key = f"{st.st_dev}:{st.st_ino}"
-                if key in self.sources or checkpoint_needed(path, st, session in cut):
+                if key in self.sources or checkpoint_needed(st, sizes.get(f"{session}.jsonl"), session in cut):
                     self.sources.setdefault(key, SourceState(str(path), Kind.JSONL.value)).path = str(path)
                     yield key, path, Kind.JSONL, st
 

@@ -53,20 +53,16 @@ def classify(name: str) -> Kind:
     return Kind.JSONL
 
 
-def checkpoint_needed(checkpoint: Path, st: os.stat_result, replaced: bool) -> bool:
+def checkpoint_needed(st: os.stat_result, transcript: int | None, replaced: bool) -> bool:
     """Whether a compaction checkpoint holds what its transcript no longer does, so it is read too.
 
     OpenClaw copies a transcript before compacting it and, with `truncateAfterCompaction`, then replaces it by
     a shorter one without the compacted turns: the copy is all that is left of them. Read are the copies of a
     transcript seen replaced now, or that is shorter than its copy; once read, a copy stays read. Any other
     copy is only an older prefix of its transcript, and is passed over. Message keys make the overlap count
-    once."""
-    if replaced:
-        return True
-    try:
-        return os.stat(checkpoint.with_name(f"{checkpoint_of(checkpoint.name)}.jsonl")).st_size < st.st_size
-    except OSError:
-        return False  # the transcript was archived (`.reset`, `.deleted`), whole: it is read as it is
+    once. `st` is the copy's stat, `transcript` the size of the transcript it copied (None when that was archived
+    as `.reset` or `.deleted`: whole, and read as it is)."""
+    return replaced or (transcript is not None and transcript < st.st_size)
 
 
 @dataclass(frozen=True)
