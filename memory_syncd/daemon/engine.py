@@ -104,8 +104,9 @@ class Engine:
         self.resets = 0  # files found truncated, replaced or rewritten (re-read from byte 0)
         self.newest_ms = 0
         self.pending = Pending()  # the days still to write, and when
-        # During the start-up catch-up, per agent: from which day on a day it changed is written (the newest its
-        # checkpoint held, at most yesterday), as no later event would mark days that grew while we were down.
+        # During the start-up catch-up, per agent with a checkpoint: from which day on a day it changed is written
+        # (the newest the checkpoint held, at most yesterday), as no later event would mark days that grew while
+        # we were down. A first start (no checkpoint) writes today only, as it always did.
         self._resume: dict[str, date] | None = None
         self.today = self._today()
         self._events: set[str] = set()
@@ -264,8 +265,8 @@ class Engine:
 
     def _catch_up(self) -> None:
         yesterday = self.today - timedelta(days=1)
-        self._resume = {a: min(newest_day(s.summary for s in idx.sources.values()) or yesterday, yesterday)
-                        for a, idx in self.indexes.items()}
+        newest = {a: newest_day(s.summary for s in idx.sources.values()) for a, idx in self.indexes.items()}
+        self._resume = {a: min(day, yesterday) for a, day in newest.items() if day is not None}
         try:
             helped: set[str] = set()
             self._guard(lambda: self._catch_up_in_helpers(helped))
@@ -332,7 +333,7 @@ class Engine:
                 d = self.target.cfg.daemon
                 self.pending.changed(recent, d.debounce_seconds, d.max_delay_seconds)
         elif self._resume is not None:  # the start-up catch-up: the days that grew while the daemon was down
-            since = self._resume.get(idx.agent.id, self.today - timedelta(days=1))
+            since = self._resume.get(idx.agent.id, self.today)
             for day in report.changed_days:
                 if since <= day <= self.today:
                     self.pending.add(day)
