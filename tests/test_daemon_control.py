@@ -3,6 +3,7 @@ signals (SIGHUP reload), sd_notify, and sharing today's memory file with an agen
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -13,6 +14,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -154,6 +156,50 @@ def test_sighup_reloads_and_a_bad_config_keeps_the_old_one(d: Harness) -> None:
     s = d.wait_count(5)
     # Interval jobs follow the new config too: the next reconcile scan is an hour away now.
     assert datetime.fromisoformat(s["next_jobs"]["reconcile"]) > datetime.now(UTC) + timedelta(minutes=30)
+    assert d.stop() == 0
+
+
+def test_a_storm_of_sighups_while_the_main_thread_is_busy_leaves_it_working(d: Harness) -> None:
+    # A signal's handler runs in the main thread wherever it was interrupted: inside a lock that thread
+    # held, or inside the previous handler. Handlers that took a lock (Event.set) deadlocked it there, and
+    # from then on no reload, no watch check, and no SIGTERM got through.
+    m = Messages()
+    append(d.sessions / "s1.jsonl", m.header("s1") + m.lines(2))
+    proc = d.start()
+    d.wait_count(2)
+    d.write_config('write_mode = "inline"\n', bogus_seconds=1)  # refused: each reload is quick
+    done = threading.Event()
+
+    def churn() -> None:  # directory events: the main thread checks the watch again and again
+        for i in itertools.count():
+            if done.is_set():
+                return
+            sub = d.sessions / f"dir{i % 5}"
+            with contextlib.suppress(OSError):
+                sub.mkdir()
+                sub.rmdir()
+
+    busy = threading.Thread(target=churn)
+    busy.start()
+    sent = 0
+    try:
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            d.send(signal.SIGHUP)
+            sent += 1
+            time.sleep(0.0002 * (sent % 7))
+    finally:
+        done.set()
+        busy.join()
+    d.write_config('write_mode = "separate"\n')
+    reloads = d.log_text().count("config reloaded")
+    d.send(signal.SIGHUP)
+    wait_until(lambda: d.log_text().count("config reloaded") > reloads, what=f"a reload after {sent} SIGHUPs")
+    separate = d.memory / f"{d.memory_file().stem}-memory-sync.md"
+    append(d.sessions / "s1.jsonl", m.lines(1))
+    wait_until(lambda: separate.exists() and "from 3 session messages" in separate.read_text(),
+               what="the block in the separate file")
+    assert d.must_status()["pid"] == proc.pid
     assert d.stop() == 0
 
 

@@ -1,7 +1,7 @@
-"""The daemon as a process: one instance per state dir, sd_notify to the service manager, and the glibc
-heap (how many malloc arenas, handing freed memory back).
+"""The daemon as a process: one instance per state dir, sd_notify to the service manager, the glibc
+heap (how many malloc arenas, handing freed memory back), and waking the main thread from signal handlers.
 
-Plain functions and one lock class; no threads of their own. Everything here degrades to a no-op where
+Plain functions, one lock class and one wake-up pipe; no threads of their own. Everything here degrades to a no-op where
 the platform lacks it (no NOTIFY_SOCKET, no glibc).
 """
 
@@ -14,6 +14,7 @@ import fcntl
 import gc
 import logging
 import os
+import selectors
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -96,3 +97,33 @@ class InstanceLock:
         with contextlib.suppress(OSError):
             os.ftruncate(self.fd, 0)
         os.close(self.fd)
+
+
+class Wakeup:
+    """Wakes the main thread from any thread or a signal handler: a byte written to a non-blocking pipe, so
+    setting it takes no lock (a handler that took a lock the interrupted main thread held would deadlock it).
+    `wait` returns once a byte is there (or at the timeout) and empties the pipe."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()  # not inherited by child processes (PEP 446)
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._read, selectors.EVENT_READ)
+
+    def set(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):  # full: a wake-up is pending; closed: stopped
+            os.write(self._write, b"\0")
+
+    def wait(self, timeout: float) -> None:
+        self._selector.select(timeout)  # a signal's handler runs meanwhile (PEP 475) and sets this
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(self._read, 4096):
+                pass
+
+    def close(self) -> None:
+        """Close the reading end. The writing end stays open: a thread still running could otherwise write
+        its byte into whatever file is opened next under the same number (a late `set` now fails quietly)."""
+        self._selector.close()
+        with contextlib.suppress(OSError):
+            os.close(self._read)

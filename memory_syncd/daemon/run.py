@@ -43,7 +43,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from memory_syncd.config import parse_clock
 from memory_syncd.daemon import control, nightly, queries
 from memory_syncd.daemon.engine import Engine, Req, ReqKind
-from memory_syncd.daemon.process import InstanceLock, limit_malloc_arenas, notify, watchdog_usec
+from memory_syncd.daemon.process import InstanceLock, Wakeup, limit_malloc_arenas, notify, watchdog_usec
 from memory_syncd.daemon.status import Status, WatchMode
 from memory_syncd.daemon.watch import Watch, Watcher
 from memory_syncd.errors import MemorySyncError, Refused
@@ -75,10 +75,11 @@ class Daemon:
     def __init__(self, target: Target, *, discovering: bool, reload: Callable[[], Target]) -> None:
         self.target = target
         self.reload_target = reload
-        self.stop_event = threading.Event()
-        self.reload_event = threading.Event()
+        # Set by the signal handlers, which take no lock (see Wakeup): plain attributes.
+        self.stop_signal: int | None = None
+        self.reload_wanted = False
         self.health_event = threading.Event()  # check the watch now: the wanted dirs changed or a dir event came
-        self.wake = threading.Event()  # the main thread has something to look at (set after the flag it is for)
+        self.wake = Wakeup()  # the main thread has something to look at (set after the flag it is for)
         self.engine = Engine(target, discovering=discovering, watch_news=self._poke_health)
         self.watcher = Watcher(lambda agent: self.engine.post(Req(ReqKind.CHANGED, agent)), self._poke_health)
         self.scheduler = BackgroundScheduler(timezone=target.zone, job_defaults={
@@ -112,7 +113,7 @@ class Daemon:
             self._start_scheduler()
             announced = caught_up = False
             next_health = 0.0
-            while not self.stop_event.is_set():
+            while self.stop_signal is None:
                 if not announced and self.engine.ready.is_set():
                     announced = True
                     self._ready()  # starts watching, so the health check is not due yet
@@ -120,8 +121,8 @@ class Daemon:
                 if announced and not caught_up and self.engine.caught_up:
                     caught_up = True
                     self._caught_up()
-                if self.reload_event.is_set():
-                    self.reload_event.clear()
+                if self.reload_wanted:
+                    self.reload_wanted = False  # before reading the config: a SIGHUP from now on reloads again
                     self._reload()
                 if not engine_thread.is_alive():
                     log.error("engine thread ended unexpectedly")
@@ -136,7 +137,7 @@ class Daemon:
                 # Sleep until a flag's setter wakes us (each sets its flag first, then `wake`) or the next
                 # health check is due.
                 self.wake.wait(max(0.0, next_health - time.monotonic()))
-                self.wake.clear()
+            log.info("signal %d: stopping", self.stop_signal)
             notify("STOPPING=1")
             self.engine.stopping.set()
             self.engine.post(Req(ReqKind.STOP))
@@ -149,15 +150,18 @@ class Daemon:
             if server is not None:
                 server.stop()
             lock.release()
+            self.wake.close()
 
     def _install_signals(self) -> None:
+        # A handler runs in the main thread wherever it was interrupted, also inside a lock it holds (an
+        # Event's, logging's) or inside another handler: so it only sets an attribute and writes a byte.
+        # Taking a lock there deadlocked the daemon under a burst of SIGHUPs.
         def stop(signum: int, frame: object) -> None:
-            log.info("signal %d: stopping", signum)
-            self.stop_event.set()
+            self.stop_signal = signum
             self.wake.set()
 
         def reload(signum: int, frame: object) -> None:
-            self.reload_event.set()
+            self.reload_wanted = True
             self.wake.set()
 
         signal.signal(signal.SIGTERM, stop)
