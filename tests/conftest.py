@@ -4,12 +4,26 @@ state pointed into its own temp dir, so no test can read or touch the real home 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import sys
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
 SAMPLES = Path(__file__).resolve().parent / "data" / "samples"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed daemon test shows the logs of the daemons it started: a flake in CI is otherwise a timeout
+    with nothing to go on."""
+    report = yield
+    harness = sys.modules.get("daemon_harness")
+    if report.failed and report.when in ("setup", "call") and harness is not None:
+        for h in harness.OPEN:
+            report.sections.append((f"daemon logs ({h.root.name})", h.log_text()))
+    return report
 
 
 @pytest.fixture(autouse=True)

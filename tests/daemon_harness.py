@@ -296,13 +296,19 @@ class Notifications(threading.Thread):
         self.sock.close()
 
 
+# The harnesses of the test running now: a failed test's report shows their daemons' logs (conftest).
+OPEN: list[Harness] = []
+
+
 @contextlib.contextmanager
 def harness(tmp_path: Path) -> Iterator[Harness]:
     h = Harness(tmp_path)
+    OPEN.append(h)
     try:
         yield h
-    except BaseException:
+    except BaseException:  # used in a test's body (not a fixture): the captured output shows the logs
         print(h.log_text())
         raise
     finally:
+        OPEN.remove(h)
         h.close()
