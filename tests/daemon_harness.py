@@ -119,6 +119,7 @@ class Harness:
         self.state = tmp_path / "state"
         self.config = tmp_path / "config.toml"
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.state_from_config = False  # True: no --state-dir or $MEMORY_SYNCD_STATE_DIR; the config says
         self.logs: list[Path] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self.write_config()
@@ -133,14 +134,17 @@ class Harness:
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ)  # already isolated by conftest (HOME, XDG_*, no NOTIFY_SOCKET, TZ=UTC)
         env["OPENCLAW_STATE_DIR"] = str(self.root / "openclaw")
-        env["MEMORY_SYNCD_STATE_DIR"] = str(self.state)
+        if not self.state_from_config:
+            env["MEMORY_SYNCD_STATE_DIR"] = str(self.state)
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
         env["PYTHONUNBUFFERED"] = "1"
         env.update(extra or {})
         return env
 
     def args(self, discovery: bool = False) -> list[str]:
-        out = ["--config", str(self.config), "--state-dir", str(self.state), "--timezone", "UTC"]
+        out = ["--config", str(self.config), "--timezone", "UTC"]
+        if not self.state_from_config:
+            out += ["--state-dir", str(self.state)]
         if not discovery:
             out += ["--sessions-dir", str(self.sessions), "--memory-dir", str(self.memory)]
         return out

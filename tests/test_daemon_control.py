@@ -159,6 +159,28 @@ def test_sighup_reloads_and_a_bad_config_keeps_the_old_one(d: Harness) -> None:
     assert d.stop() == 0
 
 
+def test_a_reload_that_moves_the_state_dir_is_refused(d: Harness) -> None:
+    # The lock and the control socket stay where the daemon started: checkpoints must not go elsewhere.
+    d.state_from_config = True
+    m = Messages()
+    path = d.sessions / "s1.jsonl"
+    append(path, m.header("s1") + m.lines(2))
+    d.write_config(f'state_dir = "{d.state}"\n')
+    proc = d.start()
+    d.wait_count(2)
+    errors = d.must_status()["errors"]
+    moved = d.root / "moved-state"
+    d.write_config(f'state_dir = "{moved}"\nwrite_mode = "separate"\n')
+    d.send(signal.SIGHUP)
+    s = wait_until(lambda: (s := d.must_status())["errors"] > errors and s, what="the reload error")
+    assert "state_dir" in s["last_error"] and "restart the daemon" in s["last_error"]
+    append(path, m.lines(1))
+    d.wait_count(3)  # still inline: nothing of the refused config applies
+    assert not moved.exists()
+    assert (d.state / "checkpoint").is_dir() and s["pid"] == proc.pid
+    assert d.stop() == 0
+
+
 def test_a_storm_of_sighups_while_the_main_thread_is_busy_leaves_it_working(d: Harness) -> None:
     # A signal's handler runs in the main thread wherever it was interrupted: inside a lock that thread
     # held, or inside the previous handler. Handlers that took a lock (Event.set) deadlocked it there, and

@@ -32,7 +32,7 @@ UID = os.getuid()
 KNOWN_KEYS = {
     "Unit": {"Description", "Documentation", "StartLimitIntervalSec", "StartLimitBurst", "After", "Wants"},
     "Service": {
-        "Type", "NotifyAccess", "ExecStart", "TimeoutStartSec", "WatchdogSec", "Restart", "RestartSec",
+        "Type", "NotifyAccess", "ExecStart", "ExecReload", "TimeoutStartSec", "WatchdogSec", "Restart", "RestartSec",
         "RestartPreventExitStatus", "TimeoutStopSec", "EnvironmentFile", "Environment", "StandardOutput",
         "StandardError", "SyslogIdentifier", "UMask", "NoNewPrivileges", "SystemCallArchitectures",
         "MemoryDenyWriteExecute",

@@ -230,9 +230,13 @@ class Daemon:
         try:
             target = self.reload_target()
         except MemorySyncError as e:
-            msg = f"config reload failed, keeping the old config: {e}"
-            log.error("%s", msg)
-            self.engine.post(Req(ReqKind.CALL, fn=functools.partial(self.engine.note_error, msg)))
+            self._reload_failed(str(e))
+            return
+        if target.state_dir != self.target.state_dir:
+            # The instance lock and the control socket stay where the daemon started: checkpoints written
+            # elsewhere would split its state, and `status` would look for it in the new dir.
+            self._reload_failed(f"state_dir: {target.state_dir} differs from {self.target.state_dir}, the "
+                                "state dir this daemon runs in; restart the daemon to move it")
             return
         old = self.target.cfg.daemon
         self.target = target
@@ -247,6 +251,11 @@ class Daemon:
         self.nightly.configure(target.cfg.llm)  # a new model, key or nightly time applies from now on
         self._schedule_nightly()
         log.info("config reloaded")
+
+    def _reload_failed(self, why: str) -> None:
+        msg = f"config reload failed, keeping the old config: {why}"
+        log.error("%s", msg)
+        self.engine.post(Req(ReqKind.CALL, fn=functools.partial(self.engine.note_error, msg)))
 
     # -- jobs (scheduler threads: they only post requests and read published values) --
 
