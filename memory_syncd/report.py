@@ -28,9 +28,10 @@ from typing import Any
 
 from memory_syncd.read import cache
 from memory_syncd.read.index import Day, transitions_of
-from memory_syncd.read.ingest import AgentIndex, StoreChunk
+from memory_syncd.read.ingest import AgentIndex
 from memory_syncd.read.parse import DayClock
 from memory_syncd.read.sources import Agent
+from memory_syncd.read.store_rows import StoreChunk
 from memory_syncd.scope import Target
 from memory_syncd.write import memfile
 

@@ -17,7 +17,8 @@ import pytest
 from fixtures_openclaw import REPO
 
 from memory_syncd import backfill, config, report
-from memory_syncd.read.ingest import AgentIndex, StoreChunk
+from memory_syncd.read.ingest import AgentIndex
+from memory_syncd.read.store_rows import StoreChunk
 from memory_syncd.scope import Target, resolve
 
 sys.path.insert(0, str(REPO / "bench"))

@@ -39,27 +39,13 @@ from memory_syncd.read.sessionmeta import SessionMeta
 from memory_syncd.read.skim import BIG, amplifies
 from memory_syncd.read.sources import Agent, Kind, checkpoint_needed, checkpoint_of, list_sessions
 from memory_syncd.read.state import RefreshReport, SourceState
+from memory_syncd.read.store_rows import StoreChunk
 from memory_syncd.read.tail import TailState, open_regular
 
 log = logging.getLogger(__name__)
 
 SCHEMA = 4  # bump whenever message keys or the saved layout change
 PARTIAL = "partial last line"
-
-
-@dataclass(frozen=True)
-class StoreChunk:
-    """A run of a store's sessions with rows to read, next to each other in the order a refresh reads them, for
-    one of the processes that share the reading out (`store_chunks`, `read_files`). A store's chunks are put
-    together in `index` order, which gives what one refresh reading the store would have given."""
-
-    db: str
-    index: int
-    reads: tuple[store.Read, ...]
-
-    @property
-    def key(self) -> str:
-        return f"chunk:{self.db}:{self.index:06d}"
 
 
 @dataclass
@@ -105,7 +91,7 @@ class AgentIndex:
         if db is not None and db.exists():
             known = self.sources.get(f"sqlite:{db}")
             if known is None or known.ident != store.signature(db):
-                out[f"sqlite:{db}"] = sum(_size(p) for p in (db, Path(f"{db}-wal")))
+                out[f"sqlite:{db}"] = store.disk_bytes(db)
         return out
 
     def store_chunks(self, size: int, chunk_bytes: int) -> list[tuple[int, StoreChunk]]:
@@ -378,14 +364,7 @@ class AgentIndex:
             return self._meta[1]
         meta = sessionmeta.from_sessions_json(self.agent.sessions_dir)
         if use_db and db is not None:
-            try:
-                con = store.connect(db)
-                try:
-                    meta.update(store.session_meta(con, store.schema(con, db)))
-                finally:
-                    con.close()
-            except (SourceError, sqlite3.Error) as e:
-                log.warning("cannot read session keys from %s: %s", db, e)
+            meta.update(store.read_session_meta(db))
         self._meta = (state, meta)
         return meta
 
@@ -412,14 +391,6 @@ class AgentIndex:
 
 
 TOO_COMPLEX = Skip(SkipReason.MALFORMED)  # what a line that `amplifies` counts as
-
-
-def _size(path: Path) -> int:
-    """The size of `path`, 0 if it is gone (SQLite removes its WAL when the last connection closes)."""
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
 
 
 def session_of(name: str) -> str:

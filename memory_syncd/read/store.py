@@ -236,7 +236,29 @@ def session_meta(con: sqlite3.Connection, sc: Schema) -> dict[str, SessionMeta]:
     return out
 
 
+def read_session_meta(db: Path) -> dict[str, SessionMeta]:
+    """`session_meta` of the store at `db`, on a connection of its own; {} (logged) if it cannot be read."""
+    try:
+        con = connect(db)
+        try:
+            return session_meta(con, schema(con, db))
+        finally:
+            con.close()
+    except (SourceError, sqlite3.Error) as e:
+        log.warning("cannot read session keys from %s: %s", db, e)
+        return {}
+
+
 # --- files and streams ---
+
+
+def disk_bytes(db: Path) -> int:
+    """The bytes of the store and its WAL on disk (SQLite removes the WAL when the last connection closes)."""
+    total = 0
+    for p in (str(db), f"{db}-wal"):
+        with contextlib.suppress(OSError):
+            total += os.stat(p).st_size
+    return total
 
 
 def signature(db: Path) -> str:

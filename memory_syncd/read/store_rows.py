@@ -96,6 +96,21 @@ def plan(con: sqlite3.Connection, sc: Schema, cursor: StoreCursor) -> list[Read]
     return reads
 
 
+@dataclass(frozen=True)
+class StoreChunk:
+    """A run of a store's sessions with rows to read, next to each other in the order a refresh reads them, for
+    one of the processes that share the reading out (`AgentIndex.store_chunks`, `read_files`). A store's
+    chunks are put together in `index` order, which gives what one refresh reading the store would have given."""
+
+    db: str
+    index: int
+    reads: tuple[Read, ...]
+
+    @property
+    def key(self) -> str:
+        return f"chunk:{self.db}:{self.index:06d}"
+
+
 def cut(reads: list[Read], size: int, chunk_bytes: int) -> list[tuple[int, tuple[Read, ...]]]:
     """`reads` cut into runs of about `chunk_bytes` each, in order, with the bytes of each (`size` in all, shared
     out by rows), for processes that share the reading out."""
