@@ -277,7 +277,10 @@ def status(config_path: Path | None, state_dir: Path | None, as_json: bool) -> N
     from memory_syncd.daemon import control
     from memory_syncd.errors import DaemonNotRunning
 
-    cfg = config.load(config_path, os.environ, {"state_dir": str(state_dir) if state_dir else None})
+    cfg, problem = config.load_despite_errors(config_path, os.environ,
+                                              {"state_dir": str(state_dir) if state_dir else None})
+    if problem is not None:  # a running daemon keeps the config it last loaded: still find it
+        click.echo(f"memory-syncd status: warning: {problem}", err=True)
     try:
         reply = control.request(cfg.resolved_state_dir(os.environ), {"cmd": "status"})
     except DaemonNotRunning as e:

@@ -77,6 +77,17 @@ def load(path: Path | None, env: Mapping[str, str], overrides: Mapping[str, Any]
     """Build the Config: `overrides` (flags, None values ignored) over env over file over defaults.
 
     Raise ConfigError listing every problem (unknown keys, wrong types, bad values) with its key path."""
+    cfg, error = load_despite_errors(path, env, overrides)
+    if error is not None:
+        raise error
+    return cfg
+
+
+def load_despite_errors(path: Path | None, env: Mapping[str, str],
+                        overrides: Mapping[str, Any] | None = None) -> tuple[Config, ConfigError | None]:
+    """`load`, except that a config with errors still gives a Config (what the file says that is valid, the
+    defaults for the rest; only defaults if the file cannot be read) along with its error: `status` finds a
+    running daemon, which keeps the config it last loaded, while the file is being fixed."""
     explicit = path is not None or bool(env.get("MEMORY_SYNCD_CONFIG"))
     if path is None:
         path = Path(env["MEMORY_SYNCD_CONFIG"]) if env.get("MEMORY_SYNCD_CONFIG") else default_config_path(env)
@@ -86,12 +97,13 @@ def load(path: Path | None, env: Mapping[str, str], overrides: Mapping[str, Any]
         present = path.exists()
     except OSError:  # e.g. a config dir we may not enter: let reading it say why
         present = True
-    if present or explicit:
-        data = _read_toml(path)
-        used: Path | None = path
-    else:
-        used = None
+    used: Path | None = path if present or explicit else None
     problems: list[str] = []
+    if used is not None:
+        try:
+            data = _read_toml(used)
+        except ConfigError as e:
+            problems += e.problems
     cfg = _build(data, problems)
     flat: dict[str, Any] = {}
     if env.get("MEMORY_SYNCD_TIMEZONE"):
@@ -101,9 +113,7 @@ def load(path: Path | None, env: Mapping[str, str], overrides: Mapping[str, Any]
     flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
     cfg = replace(cfg, path=used, **flat)
     _validate(cfg, problems)
-    if problems:
-        raise ConfigError(used, problems)  # names a file only if one was read
-    return cfg
+    return cfg, ConfigError(used, problems) if problems else None  # names a file only if one was read
 
 
 MAX_CONFIG_BYTES = 1 << 20

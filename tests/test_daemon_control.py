@@ -159,6 +159,28 @@ def test_sighup_reloads_and_a_bad_config_keeps_the_old_one(d: Harness) -> None:
     assert d.stop() == 0
 
 
+def test_status_finds_the_daemon_while_its_config_file_has_an_error(d: Harness) -> None:
+    # Right after a bad edit (a reload refused it) is when `status` is needed: it still finds the daemon at
+    # the state dir the file names, and warns about the file.
+    d.state_from_config = True
+    m = Messages()
+    append(d.sessions / "s1.jsonl", m.header("s1") + m.lines(2))
+    d.write_config(f'state_dir = "{d.state}"\n')
+    proc = d.start()
+    d.wait_count(2)
+    d.write_config(f'state_dir = "{d.state}"\nwrite_mode = "separat"\n')
+    r = d.cli("status", "--config", str(d.config))
+    assert r.returncode == 0 and f"running (pid {proc.pid})" in r.stdout, r.stderr
+    assert "warning" in r.stderr and str(d.config) in r.stderr and "write_mode" in r.stderr
+    r = d.cli("status", "--json", "--config", str(d.config))
+    assert r.returncode == 0 and json.loads(r.stdout)["pid"] == proc.pid
+    d.config.write_text("state_dir = [ not toml\n")  # unreadable: only the defaults are left, and it says so
+    r = d.cli("status", "--config", str(d.config))
+    assert r.returncode == 3 and "not valid TOML" in r.stderr and "not running" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert d.stop() == 0
+
+
 def test_a_reload_that_moves_the_state_dir_is_refused(d: Harness) -> None:
     # The lock and the control socket stay where the daemon started: checkpoints must not go elsewhere.
     d.state_from_config = True
