@@ -77,7 +77,7 @@ def status(reply: Mapping[str, Any]) -> str:
     note = f" ({s.watch_note})" if s.watch_note else ""
     lines.append(f"watching {len(s.agents)} agent(s), {s.files} files; watch mode {s.watch_mode}{note}")
     lag = s.last_write_lag_seconds
-    lines.append(f"today {s.today}: {s.messages_today} messages; last write {iso(s.last_write)}"
+    lines.append(f"today {s.today}: {s.messages_today} messages; last write {iso(s.last_write) or 'none yet'}"
                  + (f" ({lag} s behind the newest message)" if lag is not None else ""))
     lines.append(f"errors {s.errors}" + (f"; last: {s.last_error}" if s.last_error else ""))
     lines.append(f"summaries {s.summary}")

@@ -163,15 +163,16 @@ def test_status_finds_the_daemon_while_its_config_file_has_an_error(d: Harness) 
     # Right after a bad edit (a reload refused it) is when `status` is needed: it still finds the daemon at
     # the state dir the file names, and warns about the file.
     d.state_from_config = True
-    m = Messages()
-    append(d.sessions / "s1.jsonl", m.header("s1") + m.lines(2))
     d.write_config(f'state_dir = "{d.state}"\n')
     proc = d.start()
-    d.wait_count(2)
     d.write_config(f'state_dir = "{d.state}"\nwrite_mode = "separat"\n')
+    d.send(signal.SIGHUP)
+    wait_until(lambda: d.must_status()["errors"], what="the reload error")
     r = d.cli("status", "--config", str(d.config))
     assert r.returncode == 0 and f"running (pid {proc.pid})" in r.stdout, r.stderr
     assert "warning" in r.stderr and str(d.config) in r.stderr and "write_mode" in r.stderr
+    assert "0 messages; last write none yet" in r.stdout  # nothing today: no "None" from the JSON
+    assert re.search(r"errors 1; last: \d{4}-\d\d-\d\dT[\d:]+\+00:00 config reload failed", r.stdout), r.stdout
     r = d.cli("status", "--json", "--config", str(d.config))
     assert r.returncode == 0 and json.loads(r.stdout)["pid"] == proc.pid
     d.config.write_text("state_dir = [ not toml\n")  # unreadable: only the defaults are left, and it says so

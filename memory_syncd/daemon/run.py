@@ -35,7 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -255,7 +255,8 @@ class Daemon:
     def _reload_failed(self, why: str) -> None:
         msg = f"config reload failed, keeping the old config: {why}"
         log.error("%s", msg)
-        self.engine.post(Req(ReqKind.CALL, fn=functools.partial(self.engine.note_error, msg)))
+        stamped = f"{datetime.now(UTC).isoformat(timespec='seconds')} {msg}"  # as the engine's own errors are
+        self.engine.post(Req(ReqKind.CALL, fn=functools.partial(self.engine.note_error, stamped)))
 
     # -- jobs (scheduler threads: they only post requests and read published values) --
 
