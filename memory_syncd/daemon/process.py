@@ -15,6 +15,7 @@ import gc
 import logging
 import os
 import selectors
+import signal
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -102,7 +103,9 @@ class InstanceLock:
 class Wakeup:
     """Wakes the main thread from any thread or a signal handler: a byte written to a non-blocking pipe, so
     setting it takes no lock (a handler that took a lock the interrupted main thread held would deadlock it).
-    `wait` returns once a byte is there (or at the timeout) and empties the pipe."""
+    `wait` returns once a byte is there (or at the timeout) and empties the pipe. With `catch_signals`, every
+    signal writes one too, from the C-level handler: the kernel may hand a process signal to any thread, and
+    only one the main thread receives itself cuts its wait short (then its Python handler runs)."""
 
     def __init__(self) -> None:
         self._read, self._write = os.pipe()  # not inherited by child processes (PEP 446)
@@ -110,13 +113,19 @@ class Wakeup:
         os.set_blocking(self._write, False)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._read, selectors.EVENT_READ)
+        self._signals = False
+
+    def catch_signals(self) -> None:
+        """Main thread only."""
+        signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        self._signals = True
 
     def set(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):  # full: a wake-up is pending; closed: stopped
             os.write(self._write, b"\0")
 
     def wait(self, timeout: float) -> None:
-        self._selector.select(timeout)  # a signal's handler runs meanwhile (PEP 475) and sets this
+        self._selector.select(timeout)
         with contextlib.suppress(BlockingIOError, OSError):
             while os.read(self._read, 4096):
                 pass
@@ -124,6 +133,9 @@ class Wakeup:
     def close(self) -> None:
         """Close the reading end. The writing end stays open: a thread still running could otherwise write
         its byte into whatever file is opened next under the same number (a late `set` now fails quietly)."""
+        if self._signals:
+            signal.set_wakeup_fd(-1)
+            self._signals = False
         self._selector.close()
         with contextlib.suppress(OSError):
             os.close(self._read)

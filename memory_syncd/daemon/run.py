@@ -167,6 +167,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, reload)
+        self.wake.catch_signals()
 
     def _run_engine(self) -> None:
         try:
