@@ -99,11 +99,12 @@ def load_despite_errors(path: Path | None, env: Mapping[str, str],
         present = True
     used: Path | None = path if present or explicit else None
     problems: list[str] = []
+    unreadable: ConfigError | None = None  # is the whole error, as it always was (not the flags' problems too)
     if used is not None:
         try:
             data = _read_toml(used)
         except ConfigError as e:
-            problems += e.problems
+            unreadable = e
     cfg = _build(data, problems)
     flat: dict[str, Any] = {}
     if env.get("MEMORY_SYNCD_TIMEZONE"):
@@ -113,6 +114,8 @@ def load_despite_errors(path: Path | None, env: Mapping[str, str],
     flat.update({k: v for k, v in (overrides or {}).items() if v is not None})
     cfg = replace(cfg, path=used, **flat)
     _validate(cfg, problems)
+    if unreadable is not None:
+        return cfg, unreadable
     return cfg, ConfigError(used, problems) if problems else None  # names a file only if one was read
 
 

@@ -102,6 +102,22 @@ def test_unparsable_file(tmp_path: Path, content: bytes, message: str) -> None:
         config.load(f, env_of(tmp_path))
 
 
+def test_an_unreadable_file_is_the_whole_error_and_still_leaves_the_flags(tmp_path: Path) -> None:
+    # `load` reports the file alone (a bad flag must not read as the file's problem); `load_despite_errors`
+    # gives the same error with a Config of what the flags and defaults say, for `status`.
+    f = write(tmp_path / "c.toml", b"x = [")
+    flags = {"timezone": "Nowhere/Special", "state_dir": "/from/flag"}
+    with pytest.raises(ConfigError) as info:
+        config.load(f, env_of(tmp_path), flags)
+    assert info.value.path == f and len(info.value.problems) == 1 and "not valid TOML" in str(info.value)
+    cfg, error = config.load_despite_errors(f, env_of(tmp_path), flags)
+    assert error is not None and str(error) == str(info.value)
+    assert cfg.state_dir == "/from/flag"
+    write(f, b'state_dir = "/from/file"\nwrite_mode = "separat"\n')  # readable: the valid keys are kept
+    cfg, error = config.load_despite_errors(f, env_of(tmp_path))
+    assert error is not None and "write_mode" in str(error) and cfg.state_dir == "/from/file"
+
+
 def test_file_that_cannot_be_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         config.load(tmp_path, env_of(tmp_path))

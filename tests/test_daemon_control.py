@@ -177,10 +177,13 @@ def test_status_finds_the_daemon_while_its_config_file_has_an_error(d: Harness) 
     assert re.search(r"errors 1; last: \d{4}-\d\d-\d\dT[\d:]+\+00:00 config reload failed", r.stdout), r.stdout
     r = d.cli("status", "--json", "--config", str(d.config))
     assert r.returncode == 0 and json.loads(r.stdout)["pid"] == proc.pid
-    d.config.write_text("state_dir = [ not toml\n")  # unreadable: only the defaults are left, and it says so
+    # Unreadable: only the defaults are left. No daemon there does not mean none runs: a config error.
+    d.config.write_text("state_dir = [ not toml\n")
     r = d.cli("status", "--config", str(d.config))
-    assert r.returncode == 3 and "not valid TOML" in r.stderr and "not running" in r.stderr
-    assert "Traceback" not in r.stderr
+    assert r.returncode == 78 and "not valid TOML" in r.stderr and "no daemon answers in" in r.stderr, r.stderr
+    assert "not running" not in r.stderr and "Traceback" not in r.stderr
+    r = d.cli("status", "--config", str(d.config), "--state-dir", str(d.state))  # the way out it names
+    assert r.returncode == 0 and f"running (pid {proc.pid})" in r.stdout and "warning" in r.stderr
     assert d.stop() == 0
 
 
