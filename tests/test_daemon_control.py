@@ -225,7 +225,12 @@ def test_a_reload_that_moves_the_state_dir_is_refused(d: Harness) -> None:
     d.write_config(f'state_dir = "{d.state}"\n')
     proc = d.start()
     d.wait_count(2)
+    reloads = d.log_text().count("config reloaded")
+    d.write_config(f'state_dir = "{d.sessions}/../{d.state.name}"\n')  # the same dir, spelled otherwise
+    d.send(signal.SIGHUP)
+    wait_until(lambda: d.log_text().count("config reloaded") > reloads, what="the reload")
     errors = d.must_status()["errors"]
+    assert errors == 0
     moved = d.root / "moved-state"
     d.write_config(f'state_dir = "{moved}"\nwrite_mode = "separate"\n')
     d.send(signal.SIGHUP)

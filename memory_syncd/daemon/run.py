@@ -233,7 +233,7 @@ class Daemon:
         except MemorySyncError as e:
             self._reload_failed(str(e))
             return
-        if target.state_dir != self.target.state_dir:
+        if os.path.realpath(target.state_dir) != os.path.realpath(self.target.state_dir):  # another spelling is fine
             # The instance lock and the control socket stay where the daemon started: checkpoints written
             # elsewhere would split its state, and `status` would look for it in the new dir.
             self._reload_failed(f"state_dir: {target.state_dir} differs from {self.target.state_dir}, the "
