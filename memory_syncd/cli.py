@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from memory_syncd import __version__, config, jsonio, present, report
-from memory_syncd.errors import ConfigError, MemorySyncError, UsageError
+from memory_syncd.errors import MemorySyncError, UsageError
 from memory_syncd.scope import Target, resolve
 
 if TYPE_CHECKING:
@@ -277,20 +277,13 @@ def status(config_path: Path | None, state_dir: Path | None, as_json: bool) -> N
     from memory_syncd.daemon import control
     from memory_syncd.errors import DaemonNotRunning
 
-    # A running daemon keeps the config it last loaded: a file with errors must not hide it.
-    cfg, problem = config.load_despite_errors(config_path, os.environ,
-                                              {"state_dir": str(state_dir) if state_dir else None})
-    where = cfg.resolved_state_dir(os.environ)
     try:
-        reply = control.request(where, {"cmd": "status"})
-    except DaemonNotRunning as e:
-        if problem is not None:  # the daemon may run in a state dir the broken file names: say neither
-            raise ConfigError(problem.path, [*problem.problems, f"no daemon answers in {where} (fix the file, "
-                                             "or pass --state-dir)"]) from None
+        reply, problem = control.status(config_path, state_dir, os.environ)
+    except DaemonNotRunning:
         if as_json:
             print_json({"running": False})
-        raise e
-    if problem is not None:
+        raise
+    if problem is not None:  # the daemon runs on the config it last loaded
         click.echo(f"memory-syncd status: warning: {problem}", err=True)
     if as_json:
         print_json(reply)

@@ -27,12 +27,12 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from memory_syncd import jsonio
-from memory_syncd.errors import AlreadyRunning, DaemonNotRunning, Refused, SourceError
+from memory_syncd import config, jsonio
+from memory_syncd.errors import AlreadyRunning, ConfigError, DaemonNotRunning, Refused, SourceError
 from memory_syncd.statefile import check_dir, private_dir
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,22 @@ class _Connection(socketserver.BaseRequestHandler):
             reply = handle(req)
         conn.settimeout(max(0.1, deadline - time.monotonic()))
         conn.sendall(jsonio.encode(reply) + b"\n")
+
+
+def status(config_path: Path | None, state_dir: Path | None,
+           env: Mapping[str, str]) -> tuple[dict[str, Any], ConfigError | None]:
+    """The daemon's status reply, found through the config, with the config's error if it has one: a running
+    daemon keeps the config it last loaded, so a file with errors must not hide it. Raise DaemonNotRunning
+    if none answers, or that error if the broken file may name another state dir than the one tried."""
+    cfg, problem = config.load_despite_errors(config_path, env, {"state_dir": str(state_dir) if state_dir else None})
+    where = cfg.resolved_state_dir(env)
+    try:
+        return request(where, {"cmd": "status"}), problem
+    except DaemonNotRunning:
+        if problem is None:
+            raise
+        raise ConfigError(problem.path, [*problem.problems, f"no daemon answers in {where} (fix the file, or "
+                                         "pass --state-dir)"]) from None
 
 
 def request(state_dir: Path, req: dict[str, Any], timeout: float = 2.0) -> dict[str, Any]:
