@@ -215,7 +215,9 @@ def _sweep(memory_dir: Path, dfd: int) -> list[str]:
             extra = _lines(safeio.read(name, limit=MAX_READ, dir_fd=dfd) or b"") - _lines(current)
             day = MEMORY_FILE.match(m["name"])
             if day is not None:  # the title a killed create of this day's file wrote is ours, not someone's
-                extra = Counter({ln: n for ln, n in extra.items() if _title_day(ln) != day[1]})
+                from memory_syncd.content.render import title  # here: `compare` imports this module
+
+                extra.pop(title(day[1]).encode(), None)
             if extra:
                 stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(st.st_mtime))
                 copy = f"{m['name']}.memory-syncd-conflict-{stamp}"
@@ -320,12 +322,6 @@ def _holder(fd: int) -> str:
     return f" (pid {pid.decode()})" if pid.isdigit() else ""
 
 
-def _title_day(line: bytes) -> str:
-    """The day of a title line as the tool writes it (`# 2026-04-13 (Monday)`), or ""."""
-    m = _TITLE.fullmatch(line)
-    return m[1].decode() if m else ""
-
-
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         # Not a write of ours in progress: they all hold the writer lock, which the sweep holds. A crashed
@@ -342,7 +338,6 @@ def _alive(pid: int) -> bool:
 
 # Memory files of a day: `YYYY-MM-DD.md` and OpenClaw's slugged `YYYY-MM-DD-<slug>.md` (session-memory hook).
 MEMORY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-[^/]+)?\.md$")
-_TITLE = re.compile(rb"# (\d{4}-\d{2}-\d{2}) \(\w+\)")
 
 
 def memory_bytes(memory_dir: Path) -> dict[date, int]:
