@@ -1,8 +1,8 @@
 """The daemon as a process: one instance per state dir, sd_notify to the service manager, the glibc
 heap (how many malloc arenas, handing freed memory back), and waking the main thread from signal handlers.
 
-Plain functions, one lock class and one wake-up pipe; no threads of their own. Everything here degrades to a no-op where
-the platform lacks it (no NOTIFY_SOCKET, no glibc).
+Plain functions, one lock class and one wake-up pipe; no threads of their own. What needs the platform
+degrades to a no-op where it is missing (no NOTIFY_SOCKET, no glibc).
 """
 
 from __future__ import annotations
